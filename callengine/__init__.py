@@ -1,0 +1,3 @@
+"""callengine: daily health-monitoring robocalls over Asterisk."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,89 @@
+"""Composition root: the one place that builds the engine's parts from settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass
+
+from callengine import contract
+from callengine.ami.client import AmiClient
+from callengine.ami.supervisor import AmiSupervisor
+from callengine.cdr import CdrReader
+from callengine.clock import Clock, SystemClock
+from callengine.dialer.records import AttemptRecords
+from callengine.dialer.retry import RetryPolicy
+from callengine.dialer.routing import TrunkRouter
+from callengine.dialer.service import Dialer
+from callengine.dialer.window import Window
+from callengine.errors import ConfigError
+from callengine.questionnaire import Questionnaire, load_questionnaire
+from callengine.settings import Settings
+from callengine.store.db import Database
+
+log = logging.getLogger("callengine")
+
+
+def survey_variables(settings: Settings, questionnaire: Questionnaire) -> dict[str, str]:
+    """Channel variables that drive the survey dialplan for every call."""
+    return {
+        contract.VAR_QUESTIONS: questionnaire.dialplan_questions(),
+        contract.VAR_CALLBACK_KEY: questionnaire.callback_key,
+        contract.VAR_ANSWER_TIMEOUT: f"{settings.answer_timeout:g}",
+        contract.VAR_REPROMPTS: str(settings.reprompts),
+        contract.VAR_SILENT_LIMIT: str(settings.silent_limit),
+        contract.VAR_MAX_DURATION: str(int(settings.max_call_duration)),
+    }
+
+
+@dataclass
+class Engine:
+    dialer: Dialer
+    supervisor: AmiSupervisor
+    db: Database
+
+
+def build_engine(settings: Settings, db: Database | None = None,
+                 clock: Clock | None = None) -> Engine:
+    if not settings.ami_secret:
+        raise ConfigError("ami_secret: not set (CALLENGINE_AMI_SECRET or the config file)")
+    clock = clock or SystemClock()
+    db = db or Database(settings.effective_database_url)
+    questionnaire = load_questionnaire(settings.questionnaire)
+    window = Window(settings.call_window, settings.timezone, settings.window_close_guard)
+    records = AttemptRecords(db, questionnaire, RetryPolicy.from_settings(settings), window,
+                             settings.server_id)
+    router = TrunkRouter(settings.trunks, settings.default_trunk,
+                         settings.trunk_failure_threshold, settings.trunk_down_cooloff)
+    holder: dict[str, Dialer] = {}
+
+    def client_factory() -> AmiClient:
+        return AmiClient(settings.ami_host, settings.ami_port, settings.ami_username,
+                         settings.ami_secret, on_event=holder["dialer"].on_event,
+                         ping_interval=settings.ami_ping_interval)
+
+    supervisor = AmiSupervisor(client_factory, on_connected=lambda c: holder["dialer"]
+                               .on_connected(c),
+                               on_disconnected=lambda r: holder["dialer"].on_disconnected(r))
+    dialer = Dialer(settings=settings, records=records, supervisor=supervisor, window=window,
+                    router=router, cdr=CdrReader(settings.cdr_path), clock=clock,
+                    survey_variables=survey_variables(settings, questionnaire))
+    holder["dialer"] = dialer
+    return Engine(dialer, supervisor, db)
+
+
+async def run_engine(engine: Engine, *, until_idle: bool, stop: asyncio.Event | None = None):
+    """Run the dialer until stopped (SIGTERM/SIGINT) or, with until_idle, until done."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    supervising = asyncio.create_task(engine.supervisor.run(stop))
+    try:
+        await engine.dialer.run(stop, until_idle=until_idle)
+    finally:
+        stop.set()
+        await supervising
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)

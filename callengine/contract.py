@@ -1,0 +1,53 @@
+"""The dialplan <-> engine contract: every name both sides share, in one place.
+
+dialplans/extensions_callengine.conf uses exactly these names; tests/unit/test_contract.py
+checks that the two agree.
+"""
+
+# Channel variables the engine sets on Originate (read by the survey dialplan).
+VAR_ATTEMPT = "CE_ATTEMPT"  # the attempt uuid, also the channel's uniqueid (ChannelId)
+VAR_QUESTIONS = "CE_QUESTIONS"  # "fever:12|cough:12|..." question id and its accepted keys
+VAR_CALLBACK_KEY = "CE_CALLBACK_KEY"  # key that asks a health worker to call back
+VAR_ANSWER_TIMEOUT = "CE_ANSWER_TIMEOUT"  # seconds to wait for a key
+VAR_REPROMPTS = "CE_REPROMPTS"  # re-prompts before an answer is unknown
+VAR_SILENT_LIMIT = "CE_SILENT_LIMIT"  # consecutive unknown answers that end the call
+VAR_MAX_DURATION = "CE_MAX_DURATION"  # TIMEOUT(absolute) of an answered call
+
+# UserEvents the dialplan raises (AMI class 'user').
+EVENT_ANSWERED = "CallengineAnswered"  # headers: Attempt
+EVENT_ANSWER = "CallengineAnswer"  # headers: Attempt, Question, Key, Tries
+EVENT_CALLBACK = "CallengineCallback"  # headers: Attempt, Question
+EVENT_END = "CallengineEnd"  # from the hangup handler: Attempt, Stage, Answers, Cause
+
+# Values the dialplan uses inside answers and stages.
+KEY_UNKNOWN = "?"  # no valid key after all re-prompts
+STAGE_DONE = "done"  # every question asked
+STAGE_SILENT = "silent"  # ended after silent_limit unknown answers in a row
+STAGE_TIMEOUT = "timeout"  # max call duration reached
+
+# Dialplan contexts.
+SURVEY_CONTEXT = "callengine-survey"
+SURVEY_END_CONTEXT = "callengine-survey-end"
+
+
+def encode_questions(questions: list[tuple[str, str]]) -> str:
+    """'fever:12|cough:12' from [(id, accepted keys)].
+
+    '|' because AMI splits Originate Variable headers on commas.
+    """
+    return "|".join(f"{qid}:{keys}" for qid, keys in questions)
+
+
+def decode_answers(text: str) -> tuple[str | None, dict[str, str]]:
+    """Stage and {question: key} from a CDR userfield / CallengineEnd 'stage=done;fever=1;'."""
+    stage = None
+    answers: dict[str, str] = {}
+    for item in text.split(";"):
+        key, sep, value = item.strip().partition("=")
+        if not sep or not key:
+            continue
+        if key == "stage":
+            stage = value or None
+        else:
+            answers[key] = value
+    return stage, answers

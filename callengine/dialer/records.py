@@ -1,0 +1,202 @@
+"""Durable records of tasks, attempts and answers: every state change is one transaction."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from callengine.clock import from_db, to_db
+from callengine.dialer import outcome as oc
+from callengine.dialer.retry import RetryPolicy
+from callengine.dialer.window import Window
+from callengine.phones import mask_phone
+from callengine.questionnaire import Questionnaire
+from callengine.store.db import Database
+from callengine.store.models import (
+    ATTEMPT_ANSWERED, ATTEMPT_ENDED, ATTEMPT_ORIGINATING, ATTEMPT_RINGING, LIVE_ATTEMPT_STATES,
+    TASK_DIALING, TASK_DONE, TASK_EXHAUSTED, TASK_PENDING, Answer, CallAttempt, CallTask, Person,
+)
+
+log = logging.getLogger("callengine.attempts")
+
+
+@dataclass(frozen=True)
+class DueTask:
+    task_id: int
+    person_id: int
+    phone: str
+    carrier: str
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How an attempt ended, as the dialer learned it."""
+
+    outcome: str
+    cause: int | None = None
+    sip_code: int | None = None
+    detail: str | None = None
+    stage: str | None = None
+    answers: dict[str, str] | None = None  # question -> key
+
+
+class AttemptRecords:
+    def __init__(
+        self, db: Database, questionnaire: Questionnaire, policy: RetryPolicy, window: Window,
+        server_id: str,
+    ) -> None:
+        self.db = db
+        self.questionnaire = questionnaire
+        self.policy = policy
+        self.window = window
+        self.server_id = server_id
+
+    def due_tasks(self, day: date, now: datetime, limit: int) -> list[DueTask]:
+        with self.db.session() as s:
+            rows = s.execute(
+                select(CallTask.id, Person.id, Person.phone, Person.carrier)
+                .join(Person, Person.id == CallTask.person_id)
+                .where(CallTask.day == day, CallTask.status == TASK_PENDING,
+                       CallTask.next_attempt_at <= to_db(now))
+                .order_by(CallTask.next_attempt_at, CallTask.id)
+                .limit(limit)
+            ).all()
+        return [DueTask(*row) for row in rows]
+
+    def next_due_at(self, day: date) -> datetime | None:
+        with self.db.session() as s:
+            value = s.scalar(
+                select(CallTask.next_attempt_at)
+                .where(CallTask.day == day, CallTask.status == TASK_PENDING)
+                .order_by(CallTask.next_attempt_at).limit(1)
+            )
+        return from_db(value) if value else None
+
+    def claim(self, task: DueTask, attempt_id: str, trunk: str, now: datetime) -> bool:
+        """Move a due task to dialing and write its attempt, atomically; False if taken."""
+        with self.db.session() as s:
+            taken = s.execute(
+                update(CallTask)
+                .where(CallTask.id == task.task_id, CallTask.status == TASK_PENDING,
+                       CallTask.next_attempt_at <= to_db(now))
+                .values(status=TASK_DIALING, attempts=CallTask.attempts + 1,
+                        updated_at=to_db(now))
+            ).rowcount
+            if taken != 1:
+                return False
+            s.add(CallAttempt(
+                id=attempt_id, task_id=task.task_id, person_id=task.person_id,
+                phone=task.phone, trunk=trunk, server_id=self.server_id,
+                state=ATTEMPT_ORIGINATING, created_at=to_db(now),
+            ))
+        return True
+
+    def originated(self, attempt_id: str, action_id: str) -> None:
+        with self.db.session() as s:
+            s.execute(update(CallAttempt)
+                      .where(CallAttempt.id == attempt_id,
+                             CallAttempt.state == ATTEMPT_ORIGINATING)
+                      .values(state=ATTEMPT_RINGING, action_id=action_id))
+
+    def answered(self, attempt_id: str, now: datetime) -> None:
+        with self.db.session() as s:
+            s.execute(update(CallAttempt)
+                      .where(CallAttempt.id == attempt_id,
+                             CallAttempt.state.in_(LIVE_ATTEMPT_STATES))
+                      .values(state=ATTEMPT_ANSWERED, answered_at=to_db(now)))
+
+    def save_answers(self, attempt_id: str, keys: dict[str, str], now: datetime) -> None:
+        with self.db.session() as s:
+            self._upsert_answers(s, attempt_id, keys, now)
+
+    def _upsert_answers(self, s: Session, attempt_id: str, keys: dict[str, str],
+                        now: datetime) -> None:
+        existing = {a.question_id: a for a in s.scalars(
+            select(Answer).where(Answer.attempt_id == attempt_id))}
+        for qid, key in keys.items():
+            if qid not in self.questionnaire.question_ids:
+                continue
+            value = self.questionnaire.value_of(qid, key)
+            row = existing.get(qid)
+            if row is None:
+                s.add(Answer(attempt_id=attempt_id, question_id=qid, value=value, key=key,
+                             source="dtmf", created_at=to_db(now)))
+            elif row.source == "dtmf" and row.key != key:
+                row.value, row.key = value, key
+        if any(key == self.questionnaire.callback_key for key in keys.values()):
+            task_id = s.scalar(select(CallAttempt.task_id).where(CallAttempt.id == attempt_id))
+            s.execute(update(CallTask).where(CallTask.id == task_id)
+                      .values(callback_requested=True))
+
+    def finish(self, attempt_id: str, ending: Ending, now: datetime) -> bool:
+        """Close an attempt, store its answers and schedule the task; False if already closed."""
+        with self.db.session() as s:
+            attempt = s.get(CallAttempt, attempt_id, with_for_update=True)
+            if attempt is None or attempt.state == ATTEMPT_ENDED:
+                return False
+            attempt.state = ATTEMPT_ENDED
+            attempt.outcome = ending.outcome
+            attempt.cause, attempt.sip_code = ending.cause, ending.sip_code
+            attempt.detail, attempt.stage = ending.detail, ending.stage
+            attempt.ended_at = to_db(now)
+            if ending.answers:
+                self._upsert_answers(s, attempt_id, ending.answers, now)
+            task = s.get(CallTask, attempt.task_id, with_for_update=True)
+            next_at = self._schedule(s, task, ending.outcome, now)
+            self._log(attempt, task, next_at)
+        return True
+
+    def _schedule(self, s: Session, task: CallTask, outcome: str, now: datetime):
+        history = list(s.scalars(
+            select(CallAttempt.outcome).where(CallAttempt.task_id == task.id,
+                                              CallAttempt.state == ATTEMPT_ENDED)
+            .order_by(CallAttempt.created_at)))
+        next_at = self.policy.next_attempt(history, now)
+        if next_at is not None and next_at >= self.window.last_start(task.day):
+            next_at = None
+        task.last_outcome = outcome
+        task.updated_at = to_db(now)
+        if next_at is not None:
+            task.status, task.next_attempt_at = TASK_PENDING, to_db(next_at)
+        else:
+            final = outcome in (oc.COMPLETED, oc.INVALID)
+            task.status = TASK_DONE if final else TASK_EXHAUSTED
+            task.next_attempt_at = None
+        return next_at
+
+    def _log(self, attempt: CallAttempt, task: CallTask, next_at: datetime | None) -> None:
+        when = next_at.astimezone(self.window.tz).strftime("%H:%M:%S") if next_at else "-"
+        log.info(
+            "attempt %s phone=%s trunk=%s outcome=%s cause=%s sip=%s detail=%s try=%d next=%s",
+            attempt.id, mask_phone(attempt.phone), attempt.trunk, attempt.outcome,
+            attempt.cause if attempt.cause is not None else "-",
+            attempt.sip_code if attempt.sip_code is not None else "-",
+            attempt.detail or "-", task.attempts, when,
+        )
+
+    def live_attempts(self) -> list[tuple[str, str | None, str, datetime]]:
+        """(id, action_id, trunk, created_at) of this server's attempts not yet ended."""
+        with self.db.session() as s:
+            rows = s.execute(
+                select(CallAttempt.id, CallAttempt.action_id, CallAttempt.trunk,
+                       CallAttempt.created_at)
+                .where(CallAttempt.server_id == self.server_id,
+                       CallAttempt.state.in_(LIVE_ATTEMPT_STATES))
+            ).all()
+        return [(r[0], r[1], r[2], from_db(r[3])) for r in rows]
+
+    def open_task_count(self, day: date) -> int:
+        with self.db.session() as s:
+            return len(s.scalars(select(CallTask.id).where(
+                CallTask.day == day, CallTask.status.in_((TASK_PENDING, TASK_DIALING)))).all())
+
+    def close_day(self, day: date, now: datetime) -> int:
+        """Pending tasks of a day whose window has closed become exhausted."""
+        with self.db.session() as s:
+            return s.execute(update(CallTask)
+                             .where(CallTask.day == day, CallTask.status == TASK_PENDING)
+                             .values(status=TASK_EXHAUSTED, updated_at=to_db(now))).rowcount

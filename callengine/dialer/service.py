@@ -1,0 +1,287 @@
+"""The dialer: claims due calls, paces them per trunk, originates, and records how they end."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from callengine import contract
+from callengine.ami import actions
+from callengine.ami.errors import AmiActionError, AmiConnectionError
+from callengine.cdr import CdrReader
+from callengine.clock import Clock
+from callengine.dialer import outcome as oc
+from callengine.dialer.pacing import TrunkPacer
+from callengine.dialer.records import AttemptRecords, DueTask, Ending
+from callengine.dialer.routing import TrunkRouter, dial_string
+from callengine.dialer.tracker import Answered, AnswerGiven, AttemptTracker, Finished
+from callengine.dialer.window import Window
+from callengine.phones import normalize_phone
+from callengine.settings import Settings, Trunk
+
+log = logging.getLogger("callengine.dialer")
+IDLE_POLL = 5.0  # seconds between looks at the database when nothing wakes the dialer
+BATCH = 50
+
+
+@dataclass
+class InFlight:
+    trunk: str
+    counted: bool  # holds a channel of its trunk's pacer
+
+
+class Dialer:
+    def __init__(
+        self, *, settings: Settings, records: AttemptRecords, supervisor, window: Window,
+        router: TrunkRouter, cdr: CdrReader, clock: Clock, survey_variables: dict[str, str],
+    ) -> None:
+        self.settings = settings
+        self.records = records
+        self.supervisor = supervisor
+        self.window = window
+        self.router = router
+        self.cdr = cdr
+        self.clock = clock
+        self.survey_variables = survey_variables
+        self.pacers = {t.name: TrunkPacer(t.max_channels, t.cps) for t in settings.trunks}
+        self.tracker = AttemptTracker()
+        self.in_flight: dict[str, InFlight] = {}
+        self._events: asyncio.Queue = asyncio.Queue()
+        self._wake = asyncio.Event()
+        self._ready = asyncio.Event()
+        self._recheck_at: float | None = None
+        self.originate_log: list[tuple[float, str]] = []  # (monotonic, trunk) for benchmarks
+
+    # --- AMI hooks -------------------------------------------------------------------------
+
+    def on_event(self, message) -> None:
+        """Called by the AMI reader: only queue, never block it."""
+        self._events.put_nowait(message)
+
+    async def on_connected(self, client) -> None:
+        await self.reconcile(client)
+        self._ready.set()
+        self._wake.set()
+
+    def on_disconnected(self, reason: str) -> None:
+        log.warning("AMI connection lost (%s); dialling paused", reason)
+        self._ready.clear()
+
+    # --- main loop -------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event, *, until_idle: bool = False) -> None:
+        helpers = [asyncio.create_task(self._consume_events()),
+                   asyncio.create_task(self._sweep(stop))]
+        try:
+            while not stop.is_set():
+                if not self._ready.is_set():
+                    await self._wait_any(stop, self._ready.wait(), timeout=IDLE_POLL)
+                    continue
+                self._wake.clear()
+                wait = await self._dial_step()
+                if wait is None:
+                    if until_idle:
+                        log.info("nothing left to dial today; exiting")
+                        return
+                    wait = IDLE_POLL
+                await self._sleep(stop, wait)
+        finally:
+            for task in helpers:
+                task.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+
+    async def _dial_step(self) -> float | None:
+        """Start what may start now; return seconds to wait, or None when the day is done."""
+        now = self.clock.now()
+        day = self.window.local_day(now)
+        opening = self.window.next_start(now)
+        if opening is None:
+            if self.in_flight:
+                return IDLE_POLL
+            closed = self.records.close_day(day, now)
+            if closed:
+                log.info("call window closed: %d call(s) left for tomorrow's plan", closed)
+            return None
+        if opening > now:
+            return (opening - now).total_seconds()
+        waits = [await self._start_due(day, now)]
+        next_due = self.records.next_due_at(day)
+        if next_due is not None:
+            waits.append(max(0.0, (next_due - self.clock.now()).total_seconds()))
+        elif not self.in_flight and self.records.open_task_count(day) == 0:
+            return None
+        return min(min(waits), IDLE_POLL)
+
+    async def _start_due(self, day, now: datetime) -> float:
+        """Originate every due task a trunk can take now; seconds until a trunk frees up."""
+        soonest = math.inf
+        for task in self.records.due_tasks(day, now, BATCH):
+            trunk, wait = self._pick_trunk(task)
+            if trunk is None:
+                soonest = min(soonest, wait)
+                continue
+            await self._originate(task, trunk)
+        return soonest if soonest != math.inf else IDLE_POLL
+
+    def _pick_trunk(self, task: DueTask) -> tuple[Trunk | None, float]:
+        """The number's trunk if it may start now; other trunks only stand in when it is down."""
+        mono = self.clock.monotonic()
+        candidates = self.router.candidates(task.carrier, mono)
+        if not candidates:
+            return None, IDLE_POLL
+        wait = self.pacers[candidates[0].name].wait_time(mono)
+        return (candidates[0], 0.0) if wait == 0 else (None, wait)
+
+    async def _originate(self, task: DueTask, trunk: Trunk) -> None:
+        attempt_id = str(uuid.uuid4())
+        if not self.records.claim(task, attempt_id, trunk.name, self.clock.now()):
+            return
+        mono = self.clock.monotonic()
+        self.pacers[trunk.name].started(mono)
+        self.in_flight[attempt_id] = InFlight(trunk.name, counted=True)
+        action_id = f"originate-{attempt_id}"
+        self.tracker.track(attempt_id, action_id, mono)
+        self.originate_log.append((mono, trunk.name))
+        try:
+            await actions.originate(
+                self.supervisor.client, channel=dial_string(trunk, normalize_phone(task.phone)),
+                context=self.settings.survey_context, exten="s", channel_id=attempt_id,
+                action_id=action_id, timeout_ms=int(self.settings.ring_timeout * 1000),
+                caller_id=trunk.caller_id, account="callengine",
+                variables={contract.VAR_ATTEMPT: attempt_id, **self.survey_variables},
+            )
+            self.records.originated(attempt_id, action_id)
+        except AmiActionError as exc:
+            self._finish(attempt_id, Ending(oc.FAILED, detail=f"originate refused: {exc}"[:200]),
+                         trunk_fault=True)
+        except AmiConnectionError:
+            # Asterisk may or may not have the call: reconcile decides, never a blind re-send.
+            log.warning("attempt %s: AMI lost while originating; will reconcile", attempt_id)
+
+    # --- events --------------------------------------------------------------------------
+
+    async def _consume_events(self) -> None:
+        while True:
+            message = await self._events.get()
+            try:
+                for fact in self.tracker.handle(message, self.clock.monotonic()):
+                    self._apply(fact)
+            except Exception:  # one bad event must not stop the dialer
+                log.exception("failed to handle AMI event %s", message.name)
+
+    def _apply(self, fact) -> None:
+        now = self.clock.now()
+        if isinstance(fact, Answered):
+            self.records.answered(fact.attempt_id, now)
+        elif isinstance(fact, AnswerGiven):
+            self.records.save_answers(fact.attempt_id, {fact.question_id: fact.key}, now)
+        elif isinstance(fact, Finished):
+            signals = fact.signals
+            outcome = oc.classify(signals)
+            detail = None if signals.cause is not None else self._fallback_detail(signals)
+            self._finish(fact.attempt_id, Ending(
+                outcome, cause=signals.cause, sip_code=signals.sip_code, detail=detail,
+                stage=signals.stage, answers=fact.answers,
+            ), trunk_fault=oc.is_trunk_fault(signals, outcome))
+
+    @staticmethod
+    def _fallback_detail(signals) -> str | None:
+        parts = []
+        if signals.dial_status:
+            parts.append(f"DialStatus={signals.dial_status}")
+        if signals.originate_reason is not None:
+            parts.append(f"Reason={signals.originate_reason}")
+        return " ".join(parts) or None
+
+    def _finish(self, attempt_id: str, ending: Ending, *, trunk_fault: bool) -> None:
+        self.records.finish(attempt_id, ending, self.clock.now())
+        self.tracker.forget(attempt_id)
+        flight = self.in_flight.pop(attempt_id, None)
+        if flight is not None:
+            if flight.counted:
+                self.pacers[flight.trunk].finished()
+            if self.router.report(flight.trunk, trunk_fault, self.clock.monotonic()):
+                log.error("trunk %s marked down for %.0f s after repeated failures",
+                          flight.trunk, self.settings.trunk_down_cooloff)
+        self._wake.set()
+
+    # --- reconciliation ------------------------------------------------------------------
+
+    async def reconcile(self, client) -> None:
+        """Match this server's unfinished attempts against Asterisk's live channels and CDRs."""
+        live_channels = {m.get("Uniqueid") for m in await actions.core_show_channels(client)}
+        unfinished = self.records.live_attempts()
+        gone = {a[0] for a in unfinished if a[0] not in live_channels}
+        records = self.cdr.find(gone)
+        now, mono = self.clock.now(), self.clock.monotonic()
+        for attempt_id, action_id, trunk, created_at in unfinished:
+            if attempt_id in live_channels:
+                self._adopt(attempt_id, action_id, trunk, mono)
+            elif attempt_id in records:
+                self._finish_from_cdr(attempt_id, records[attempt_id])
+            elif (now - created_at).total_seconds() > self.settings.attempt_grace:
+                self._finish(attempt_id, Ending(
+                    oc.FAILED, detail="lost: no live channel and no call record"),
+                    trunk_fault=False)
+            else:
+                self._recheck_at = mono + self.settings.attempt_grace
+        if unfinished:
+            log.info("reconciled %d unfinished attempt(s): %d still live", len(unfinished),
+                     len([a for a in unfinished if a[0] in live_channels]))
+
+    def _adopt(self, attempt_id: str, action_id: str | None, trunk: str, mono: float) -> None:
+        if attempt_id in self.in_flight:
+            return
+        self.tracker.track(attempt_id, action_id, mono)
+        pacer = self.pacers.get(trunk)
+        if pacer is not None:
+            pacer.active += 1
+        self.in_flight[attempt_id] = InFlight(trunk, counted=pacer is not None)
+
+    def _finish_from_cdr(self, attempt_id: str, record) -> None:
+        outcome = oc.classify_cdr(record.disposition, record.stage)
+        self._finish(attempt_id, Ending(
+            outcome, detail=f"from CDR: {record.disposition}", stage=record.stage,
+            answers=record.answers,
+        ), trunk_fault=False)
+
+    async def _sweep(self, stop: asyncio.Event) -> None:
+        """Finish attempts whose last event never came (a failed Originate without Hangup)."""
+        overdue = self.settings.ring_timeout + self.settings.max_call_duration
+        while not stop.is_set():
+            await asyncio.sleep(1.0)
+            mono = self.clock.monotonic()
+            stale = False
+            for attempt in list(self.tracker.live.values()):
+                idle = mono - attempt.last_event_at
+                if attempt.originate_failed and idle > self.settings.attempt_grace:
+                    fact = self.tracker.expire(attempt.attempt_id)
+                    if fact:
+                        self._apply(fact)
+                elif idle > overdue + self.settings.attempt_grace:
+                    stale = True
+            recheck = self._recheck_at is not None and mono >= self._recheck_at
+            if (stale or recheck) and self._ready.is_set():
+                self._recheck_at = None
+                try:
+                    await self.reconcile(self.supervisor.client)
+                except AmiConnectionError:
+                    pass
+
+    # --- waiting -------------------------------------------------------------------------
+
+    async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
+        await self._wait_any(stop, self._wake.wait(), timeout=max(0.0, seconds))
+
+    @staticmethod
+    async def _wait_any(stop: asyncio.Event, awaitable, timeout: float) -> None:
+        waiters = [asyncio.ensure_future(awaitable), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()

@@ -1,0 +1,259 @@
+"""Typed settings: documented defaults, then a YAML config file, then CALLENGINE_* variables.
+
+Every delay and window is in seconds (plain numbers, or with a unit: 90s, 15m, 2h) so that a
+lab run can compress a day into minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+from dataclasses import dataclass, field, fields, replace
+from datetime import time
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from callengine.errors import ConfigError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_QUESTIONNAIRE = PACKAGE_DIR / "questionnaires" / "covid_daily.yaml"
+DIAL_FORMATS = ("national", "e164", "international")
+
+
+@dataclass(frozen=True)
+class Trunk:
+    """One SIP trunk: the PJSIP endpoint to dial through and its carrier limits."""
+
+    name: str
+    endpoint: str
+    carriers: tuple[str, ...] = ()
+    max_channels: int = 10
+    cps: float = 2.0
+    dial_format: str = "national"
+    caller_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CallWindow:
+    """Daily window, local time, in which calls may start."""
+
+    start: time
+    end: time
+
+    def __str__(self) -> str:
+        return f"{self.start.strftime('%H:%M:%S')}-{self.end.strftime('%H:%M:%S')}"
+
+
+def _default_data_dir() -> Path:
+    if os.geteuid() == 0:
+        return Path("/var/lib/callengine")
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "callengine"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings of the engine. Field comments are the reference documentation."""
+
+    data_dir: Path = field(default_factory=_default_data_dir)  # SQLite file, recordings
+    database_url: str = ""  # empty: sqlite:///<data_dir>/callengine.db
+    timezone: str = "Asia/Ho_Chi_Minh"
+    call_window: CallWindow = CallWindow(time(8, 0), time(20, 0))
+    window_close_guard: float = 300  # no call starts this close to the window's end
+    ring_timeout: float = 30  # seconds a number may ring before no_answer
+    max_call_duration: float = 240  # hard cap on an answered call (dialplan TIMEOUT(absolute))
+    answer_timeout: float = 6  # seconds to wait for a key after each question
+    reprompts: int = 2  # re-prompts of a question before its answer is 'unknown'
+    silent_limit: int = 2  # consecutive unknown answers that end the call (partial)
+    max_attempts_per_day: int = 4
+    retry_busy: float = 900
+    retry_no_answer: float = 3600
+    retry_congestion: float = 300  # doubled after each congestion, up to retry_congestion_max
+    retry_congestion_max: float = 3600
+    retry_partial: float = 1800  # once
+    retry_rejected: float = 7200  # once
+    retry_failed: float = 300  # doubled like congestion
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_username: str = "callengine"
+    ami_secret: str = ""  # from the environment or a root-only config file, never the repo
+    ami_ping_interval: float = 10
+    server_id: str = field(default_factory=socket.gethostname)
+    questionnaire: Path = DEFAULT_QUESTIONNAIRE
+    survey_context: str = "callengine-survey"
+    cdr_path: Path = Path("/var/log/asterisk/cdr-custom/callengine.csv")
+    trunks: tuple[Trunk, ...] = (Trunk(name="default", endpoint="carrier"),)
+    default_trunk: str = "default"
+    trunk_failure_threshold: int = 3  # consecutive trunk failures that mark it down
+    trunk_down_cooloff: float = 60  # seconds a down trunk is skipped
+    attempt_grace: float = 15  # wait for late events before calling an attempt lost
+    log_level: str = "INFO"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'callengine.db'}"
+
+    def trunk(self, name: str) -> Trunk:
+        for trunk in self.trunks:
+            if trunk.name == name:
+                return trunk
+        raise ConfigError(f"trunk {name!r} is not configured")
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT_SECONDS = {None: 1, "s": 1, "ms": 0.001, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(name: str, value: Any) -> float:
+    """Seconds from 90, '90', '90s', '15m', '2h'."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ConfigError(f"{name}: {value!r} is not a duration (seconds, or e.g. 90s, 15m, 2h)")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def parse_window(name: str, value: Any) -> CallWindow:
+    """A window from 'HH:MM-HH:MM' (seconds optional)."""
+    parts = str(value).split("-")
+    try:
+        start, end = (time.fromisoformat(p.strip()) for p in parts)
+    except ValueError:
+        raise ConfigError(f"{name}: {value!r} is not a window like 08:00-20:00") from None
+    if end <= start:
+        raise ConfigError(f"{name}: {value!r} ends before it starts")
+    return CallWindow(start, end)
+
+
+def _parse_int(name: str, value: Any, minimum: int = 0) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{name}: {value!r} is not a whole number") from None
+    if number < minimum:
+        raise ConfigError(f"{name}: {number} is below the minimum {minimum}")
+    return number
+
+
+def _parse_positive_float(name: str, value: Any) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{name}: {value!r} is not a number") from None
+    if number <= 0:
+        raise ConfigError(f"{name}: must be above 0")
+    return number
+
+
+def _parse_trunk(name: str, raw: Any) -> Trunk:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{name}: each trunk must be a mapping with name and endpoint")
+    allowed = {f.name for f in fields(Trunk)}
+    unknown = set(raw) - allowed
+    if unknown:
+        raise ConfigError(f"{name}: unknown trunk field(s) {', '.join(sorted(unknown))}")
+    for required in ("name", "endpoint"):
+        if not raw.get(required):
+            raise ConfigError(f"{name}: a trunk lacks {required!r}")
+    label = f"{name}[{raw['name']}]"
+    dial_format = raw.get("dial_format", "national")
+    if dial_format not in DIAL_FORMATS:
+        raise ConfigError(f"{label}.dial_format: {dial_format!r} is not one of {DIAL_FORMATS}")
+    cps = _parse_positive_float(f"{label}.cps", raw.get("cps", 2.0))
+    return Trunk(
+        name=str(raw["name"]),
+        endpoint=str(raw["endpoint"]),
+        carriers=tuple(str(c).lower() for c in raw.get("carriers", ())),
+        max_channels=_parse_int(f"{label}.max_channels", raw.get("max_channels", 10), 1),
+        cps=cps,
+        dial_format=dial_format,
+        caller_id=raw.get("caller_id"),
+    )
+
+
+def _parse_trunks(name: str, value: Any) -> tuple[Trunk, ...]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{name}: not valid JSON ({exc.msg})") from None
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f"{name}: must be a non-empty list of trunks")
+    trunks = tuple(_parse_trunk(name, raw) for raw in value)
+    names = [t.name for t in trunks]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{name}: trunk names must be unique")
+    return trunks
+
+
+def _convert(name: str, key: str, value: Any) -> Any:
+    default = getattr(Settings(), key)
+    if key == "trunks":
+        return _parse_trunks(name, value)
+    if key == "call_window":
+        return parse_window(name, value)
+    if isinstance(default, Path):
+        return Path(str(value)).expanduser()
+    if isinstance(default, bool):
+        return str(value).lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return _parse_int(name, value)
+    if isinstance(default, float):
+        return parse_duration(name, value)
+    return str(value)
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Settings))
+
+
+def _read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config file {path}: the top level must be a mapping")
+    unknown = sorted(set(raw) - set(_FIELD_NAMES))
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown setting(s) {', '.join(unknown)}")
+    return {key: _convert(f"{path}: {key}", key, value) for key, value in raw.items()}
+
+
+def _read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    values = {}
+    for key in _FIELD_NAMES:
+        env_name = f"CALLENGINE_{key.upper()}"
+        if env_name in environ and environ[env_name] != "":
+            values[key] = _convert(env_name, key, environ[env_name])
+    return values
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Defaults, then the file named by CALLENGINE_CONFIG, then CALLENGINE_* variables."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config_path = environ.get("CALLENGINE_CONFIG")
+    if config_path:
+        values.update(_read_config_file(Path(config_path)))
+    values.update(_read_environment(environ))
+    values.update(overrides)
+    settings = replace(Settings(), **values)
+    _check(settings)
+    return settings
+
+
+def _check(settings: Settings) -> None:
+    names = {t.name for t in settings.trunks}
+    if settings.default_trunk not in names:
+        raise ConfigError(
+            f"default_trunk: {settings.default_trunk!r} is not one of the trunks {sorted(names)}"
+        )
+    if settings.max_attempts_per_day < 1:
+        raise ConfigError("max_attempts_per_day: must be at least 1")

@@ -1,0 +1,153 @@
+"""SQLAlchemy 2 models. Datetimes are stored as naive UTC; dates are local (Asia/Ho_Chi_Minh)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Task statuses.
+TASK_PENDING = "pending"  # waiting for its next attempt (next_attempt_at)
+TASK_DIALING = "dialing"  # one attempt in flight; never claimable
+TASK_DONE = "done"  # survey completed, or a final outcome (invalid number)
+TASK_EXHAUSTED = "exhausted"  # no attempt left today (cap, policy, or window closed)
+TASK_CANCELLED = "cancelled"  # withdrawn (monitoring ended, supervisor closed)
+
+# Attempt states.
+ATTEMPT_ORIGINATING = "originating"  # row written, Originate being sent
+ATTEMPT_RINGING = "ringing"  # Asterisk accepted the Originate
+ATTEMPT_ANSWERED = "answered"  # the survey dialplan is running
+ATTEMPT_ENDED = "ended"  # outcome known
+LIVE_ATTEMPT_STATES = (ATTEMPT_ORIGINATING, ATTEMPT_RINGING, ATTEMPT_ANSWERED)
+
+OUTCOMES = (
+    "completed", "partial", "no_answer", "busy", "rejected", "invalid_number", "congestion",
+    "failed",
+)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    name_key: Mapped[str] = mapped_column(String(200), default="", index=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    alt_phones: Mapped[str] = mapped_column(String(200), default="")
+    carrier: Mapped[str] = mapped_column(String(20), default="unknown")
+    national_id: Mapped[str | None] = mapped_column(String(20), unique=True)
+    category: Mapped[str | None] = mapped_column(String(10))
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    sex: Mapped[str | None] = mapped_column(String(10))
+    village: Mapped[str | None] = mapped_column(String(100))
+    commune: Mapped[str | None] = mapped_column(String(100))
+    district: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(300))
+    origin: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="monitoring")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    periods: Mapped[list[MonitoringPeriod]] = relationship(back_populates="person")
+
+
+class MonitoringPeriod(Base):
+    __tablename__ = "monitoring_periods"
+    __table_args__ = (UniqueConstraint("person_id", "category", "start_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    category: Mapped[str] = mapped_column(String(10))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    source: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    person: Mapped[Person] = relationship(back_populates="periods")
+
+
+class CallTask(Base):
+    """One person's call for one day; attempts hang off it."""
+
+    __tablename__ = "call_tasks"
+    __table_args__ = (
+        UniqueConstraint("person_id", "day"),
+        Index("ix_call_tasks_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(20), default=TASK_PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_outcome: Mapped[str | None] = mapped_column(String(20))
+    callback_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    person: Mapped[Person] = relationship()
+    attempt_rows: Mapped[list[CallAttempt]] = relationship(
+        back_populates="task", order_by="CallAttempt.created_at"
+    )
+
+
+class CallAttempt(Base):
+    """One Originate. Its id is the channel's uniqueid (AMI ChannelId)."""
+
+    __tablename__ = "call_attempts"
+    __table_args__ = (
+        # The database itself refuses a second live call to one person.
+        Index(
+            "uq_call_attempts_live_person", "person_id", unique=True,
+            sqlite_where=text("state != 'ended'"), postgresql_where=text("state != 'ended'"),
+        ),
+        Index("ix_call_attempts_server_state", "server_id", "state"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("call_tasks.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    phone: Mapped[str] = mapped_column(String(20))
+    trunk: Mapped[str] = mapped_column(String(40))
+    server_id: Mapped[str] = mapped_column(String(64))
+    action_id: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(20), default=ATTEMPT_ORIGINATING)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    cause: Mapped[int | None] = mapped_column(Integer)  # Q.850
+    sip_code: Mapped[int | None] = mapped_column(Integer)  # Hangup TechCause
+    detail: Mapped[str | None] = mapped_column(String(200))  # reason, DialStatus, 'lost', ...
+    stage: Mapped[str | None] = mapped_column(String(40))  # last survey stage reached
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    task: Mapped[CallTask] = relationship(back_populates="attempt_rows")
+    answers: Mapped[list[Answer]] = relationship(back_populates="attempt")
+
+
+class Answer(Base):
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("attempt_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[str] = mapped_column(ForeignKey("call_attempts.id"))
+    question_id: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(String(20))  # yes / no / unknown / callback
+    key: Mapped[str | None] = mapped_column(String(4))
+    source: Mapped[str] = mapped_column(String(10), default="dtmf")  # dtmf / speech
+    confidence: Mapped[float | None] = mapped_column(Float)
+    transcript: Mapped[str | None] = mapped_column(Text)
+    audio_path: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    attempt: Mapped[CallAttempt] = relationship(back_populates="answers")
