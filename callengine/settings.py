@@ -192,23 +192,22 @@ def _parse_trunks(name: str, value: Any) -> tuple[Trunk, ...]:
 
 
 def _convert(name: str, key: str, value: Any) -> Any:
-    default = getattr(Settings(), key)
+    kind = _FIELD_TYPES[key]
     if key == "trunks":
         return _parse_trunks(name, value)
     if key == "call_window":
         return parse_window(name, value)
-    if isinstance(default, Path):
+    if kind == "Path":
         return Path(str(value)).expanduser()
-    if isinstance(default, bool):
-        return str(value).lower() in ("1", "true", "yes", "on")
-    if isinstance(default, int):
+    if kind == "int":
         return _parse_int(name, value)
-    if isinstance(default, float):
+    if kind == "float":
         return parse_duration(name, value)
     return str(value)
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(Settings))
+_FIELD_TYPES = {f.name: str(f.type) for f in fields(Settings)}
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

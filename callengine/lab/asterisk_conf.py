@@ -80,6 +80,7 @@ allow = alaw
 dtmf_mode = rfc4733
 direct_media = no
 rtp_symmetric = yes
+media_address = 127.0.0.1
 {extra}"""
 
 

@@ -80,6 +80,7 @@ class Lab:
         """Start (or re-configure) both instances; return the engine config file."""
         scenario = load_scenario(scenario_path) if scenario_path else default_scenario()
         rootfs.ensure_root(self.cache_dir, self.log)
+        rootfs.isolate_network_names(self.root)
         secret = self._secret()
         self._write_pbx(secret)
         self._write_carrier(scenario, reprompts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -54,6 +55,20 @@ def ensure_root(cache_dir: Path, log=print) -> Path:
     building.rename(root)
     log(f"Asterisk root ready: {version}")
     return root
+
+
+def isolate_network_names(root: Path) -> None:
+    """Resolve names inside the root on loopback only.
+
+    Asterisk looks up the host name and A.ROOT-SERVERS.NET while setting up calls; with the
+    host's resolver those queries leave the machine and can stall call set-up for seconds.
+    """
+    hostname = socket.gethostname()
+    (root / "etc" / "hosts").write_text(
+        f"127.0.0.1 localhost {hostname}\n::1 localhost ip6-localhost\n")
+    resolv = root / "etc" / "resolv.conf"
+    resolv.unlink(missing_ok=True)
+    resolv.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
 
 
 def _asterisk_version(root: Path) -> str:

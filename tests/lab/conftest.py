@@ -1,0 +1,127 @@
+"""The real two-Asterisk lab for end-to-end tests, and an in-process engine runner."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from callengine.app import build_engine, run_engine
+from callengine.clock import SystemClock
+from callengine.lab.lab import Lab
+from callengine.settings import load_settings
+from callengine.store.db import Database
+from callengine.store.models import CallAttempt, CallTask, Person
+from callengine.tasks import schedule_call
+
+# Compressed day: retries in seconds, short ring and answer timeouts.
+FAST = {
+    "CALLENGINE_CALL_WINDOW": "00:00:00-23:59:59",
+    "CALLENGINE_WINDOW_CLOSE_GUARD": "0",
+    "CALLENGINE_RING_TIMEOUT": "5",
+    "CALLENGINE_ANSWER_TIMEOUT": "3",
+    "CALLENGINE_RETRY_BUSY": "2",
+    "CALLENGINE_RETRY_NO_ANSWER": "2",
+    "CALLENGINE_RETRY_CONGESTION": "1",
+    "CALLENGINE_RETRY_CONGESTION_MAX": "4",
+    "CALLENGINE_RETRY_PARTIAL": "2",
+    "CALLENGINE_RETRY_REJECTED": "2",
+    "CALLENGINE_RETRY_FAILED": "1",
+    "CALLENGINE_ATTEMPT_GRACE": "5",
+    "CALLENGINE_LOG_LEVEL": "INFO",
+}
+
+
+@pytest.fixture(scope="session")
+def lab():
+    lab = Lab()
+    lab.up()
+    yield lab
+    lab.down()
+
+
+class LabRun:
+    """One test's use of the lab: a scenario, a database, and the engine's settings."""
+
+    def __init__(self, lab: Lab, tmp_path: Path, database_url: str | None = None):
+        self.lab = lab
+        self.tmp_path = tmp_path
+        self.env = {"CALLENGINE_CONFIG": str(lab.engine_config), **FAST,
+                    "CALLENGINE_DATABASE_URL": database_url
+                    or f"sqlite:///{tmp_path / 'callengine.db'}"}
+        self._db: Database | None = None
+
+    def scenario(self, data: dict) -> Path:
+        path = self.tmp_path / "scenario.yaml"
+        path.write_text(yaml.safe_dump(data))
+        self.lab.up(path, reprompts=self.settings().reprompts)
+        return path
+
+    def settings(self, **env):
+        return load_settings({**self.env, **env})
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.env["CALLENGINE_DATABASE_URL"])
+        return self._db
+
+    def call(self, *phones: str) -> None:
+        clock = SystemClock()
+        settings = self.settings()
+        from callengine.dialer.window import Window
+
+        day = Window(settings.call_window, settings.timezone, 0).local_day(clock.now())
+        for phone in phones:
+            schedule_call(self.db, phone, day, clock.now())
+
+    def run_until_idle(self, timeout: float, clock=None, **env) -> None:
+        engine = build_engine(self.settings(**env), db=self.db, clock=clock)
+        asyncio.run(asyncio.wait_for(run_engine(engine, until_idle=True), timeout))
+
+    def attempts(self, phone: str) -> list[CallAttempt]:
+        with self.db.session() as s:
+            return list(s.scalars(
+                select(CallAttempt).where(CallAttempt.phone == phone)
+                .order_by(CallAttempt.created_at)))
+
+    def task(self, phone: str) -> CallTask:
+        with self.db.session() as s:
+            return s.scalars(select(CallTask).join(Person).where(Person.phone == phone)).one()
+
+    def answers(self, phone: str) -> dict[str, tuple[str, str]]:
+        result = {}
+        for attempt in self.attempts(phone):
+            with self.db.session() as s:
+                row = s.get(CallAttempt, attempt.id)
+                for answer in row.answers:
+                    result[answer.question_id] = (answer.value, answer.source)
+        return result
+
+    def close(self):
+        if self._db is not None:
+            self._db.dispose()
+
+
+@pytest.fixture
+def lab_run(lab, tmp_path):
+    run = LabRun(lab, tmp_path)
+    yield run
+    run.close()
+
+
+def overlaps(intervals: list[tuple[datetime, datetime]]) -> bool:
+    ordered = sorted(intervals)
+    return any(b[0] < a[1] for a, b in zip(ordered, ordered[1:]))
+
+
+def utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc)
+
+
+os.environ.setdefault("PYTHONASYNCIODEBUG", "0")
