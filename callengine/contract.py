@@ -21,6 +21,7 @@ EVENT_END = "CallengineEnd"  # from the hangup handler: Attempt, Stage, Answers,
 
 # Values the dialplan uses inside answers and stages.
 KEY_UNKNOWN = "?"  # no valid key after all re-prompts
+CALLBACK_ANSWER = "callback"  # answers entry "callback=<question>" when the key was pressed
 STAGE_DONE = "done"  # every question asked
 STAGE_SILENT = "silent"  # ended after silent_limit unknown answers in a row
 STAGE_TIMEOUT = "timeout"  # max call duration reached

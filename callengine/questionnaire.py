@@ -45,9 +45,7 @@ class Questionnaire:
         return contract.encode_questions([(q.id, "".join(sorted(q.keys))) for q in self.questions])
 
     def value_of(self, qid: str, key: str) -> str:
-        """Answer value ('yes', 'no', 'unknown', 'callback') of a key pressed at a question."""
-        if key == self.callback_key:
-            return "callback"
+        """Answer value ('yes', 'no' or 'unknown') of a key pressed at a question."""
         try:
             return self.question(qid).keys.get(key, "unknown")
         except KeyError:

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from callengine import contract
 from callengine.clock import from_db, to_db
 from callengine.dialer import outcome as oc
 from callengine.dialer.retry import RetryPolicy
@@ -127,10 +128,18 @@ class AttemptRecords:
                              source="dtmf", created_at=to_db(now)))
             elif row.source == "dtmf" and row.key != key:
                 row.value, row.key = value, key
-        if any(key == self.questionnaire.callback_key for key in keys.values()):
-            task_id = s.scalar(select(CallAttempt.task_id).where(CallAttempt.id == attempt_id))
-            s.execute(update(CallTask).where(CallTask.id == task_id)
-                      .values(callback_requested=True))
+        if contract.CALLBACK_ANSWER in keys:
+            self._flag_callback(s, attempt_id)
+
+    def request_callback(self, attempt_id: str) -> None:
+        with self.db.session() as s:
+            self._flag_callback(s, attempt_id)
+
+    @staticmethod
+    def _flag_callback(s: Session, attempt_id: str) -> None:
+        task_id = s.scalar(select(CallAttempt.task_id).where(CallAttempt.id == attempt_id))
+        s.execute(update(CallTask).where(CallTask.id == task_id)
+                  .values(callback_requested=True))
 
     def finish(self, attempt_id: str, ending: Ending, now: datetime) -> bool:
         """Close an attempt, store its answers and schedule the task; False if already closed."""

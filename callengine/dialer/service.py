@@ -18,7 +18,9 @@ from callengine.dialer import outcome as oc
 from callengine.dialer.pacing import TrunkPacer
 from callengine.dialer.records import AttemptRecords, DueTask, Ending
 from callengine.dialer.routing import TrunkRouter, dial_string
-from callengine.dialer.tracker import Answered, AnswerGiven, AttemptTracker, Finished
+from callengine.dialer.tracker import (
+    Answered, AnswerGiven, AttemptTracker, CallbackRequested, Finished,
+)
 from callengine.dialer.window import Window
 from callengine.phones import normalize_phone
 from callengine.settings import Settings, Trunk
@@ -179,6 +181,8 @@ class Dialer:
             self.records.answered(fact.attempt_id, now)
         elif isinstance(fact, AnswerGiven):
             self.records.save_answers(fact.attempt_id, {fact.question_id: fact.key}, now)
+        elif isinstance(fact, CallbackRequested):
+            self.records.request_callback(fact.attempt_id)
         elif isinstance(fact, Finished):
             signals = fact.signals
             outcome = oc.classify(signals)

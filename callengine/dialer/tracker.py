@@ -50,6 +50,14 @@ class AnswerGiven:
 
 
 @dataclass(frozen=True)
+class CallbackRequested:
+    """The resident pressed the callback key: a health worker must call back."""
+
+    attempt_id: str
+    question_id: str
+
+
+@dataclass(frozen=True)
 class Finished:
     """The attempt is over; signals say how."""
 
@@ -58,7 +66,7 @@ class Finished:
     answers: dict[str, str]
 
 
-Fact = Answered | AnswerGiven | Finished
+Fact = Answered | AnswerGiven | CallbackRequested | Finished
 
 
 def _int(value: str | None) -> int | None:
@@ -126,6 +134,10 @@ class AttemptTracker:
             question, key = message.get("Question") or "", message.get("Key") or ""
             attempt.answers[question] = key
             return [AnswerGiven(attempt.attempt_id, question, key)]
+        if kind == contract.EVENT_CALLBACK:
+            question = message.get("Question") or ""
+            attempt.answers[contract.CALLBACK_ANSWER] = question
+            return [CallbackRequested(attempt.attempt_id, question)]
         if kind == contract.EVENT_END:
             stage, answers = contract.decode_answers(
                 f"stage={message.get('Stage') or ''};{message.get('Answers') or ''}"

@@ -107,3 +107,11 @@ def test_events_of_other_calls_are_ignored():
         tracker.handle(m, 1.0) for m in recorded("busy")))
     assert facts == []
     assert "someone-else" in tracker.live
+
+
+def test_callback_key_is_reported_live_and_in_the_end_summary():
+    from callengine.dialer.tracker import CallbackRequested
+
+    _, facts = replay(recorded("completed"))  # the recorded resident pressed 0 at 'breath'
+    assert [f.question_id for f in facts if isinstance(f, CallbackRequested)] == ["breath"]
+    assert facts[-1].answers["callback"] == "breath"
