@@ -102,7 +102,7 @@ def test_a_down_trunk_is_bypassed_and_the_call_completes_elsewhere(lab, tmp_path
     })
     run.call(viettel_number, vnpt_number)
     run.run_until_idle(timeout=180, CALLENGINE_TRUNK_FAILURE_THRESHOLD="1",
-                       CALLENGINE_TRUNK_DOWN_COOLOFF="120", CALLENGINE_RETRY_PARTIAL="600")
+                       CALLENGINE_TRUNK_DOWN_COOLOFF="120", CALLENGINE_MAX_ATTEMPTS_PER_DAY="2")
     viettel = run.attempts(viettel_number)
     assert [(a.trunk, a.outcome) for a in viettel] == [("viettel", "congestion"),
                                                         ("default", "partial")]
