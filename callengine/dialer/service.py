@@ -110,16 +110,19 @@ class Dialer:
             return None
         if opening > now:
             return (opening - now).total_seconds()
-        waits = [await self._start_due(day, now)]
+        trunk_wait = await self._start_due(day, now)
         next_due = self.records.next_due_at(day)
-        if next_due is not None:
-            waits.append(max(0.0, (next_due - self.clock.now()).total_seconds()))
-        elif not self.in_flight and self.records.open_task_count(day) == 0:
+        if next_due is None and not self.in_flight and self.records.open_task_count(day) == 0:
             return None
-        return min(min(waits), IDLE_POLL)
+        # A due time already past means the task waits for a trunk: a freed channel wakes us.
+        until_due = (next_due - self.clock.now()).total_seconds() if next_due else math.inf
+        return min(trunk_wait, until_due if until_due > 0 else math.inf, IDLE_POLL)
 
     async def _start_due(self, day, now: datetime) -> float:
-        """Originate every due task a trunk can take now; seconds until a trunk frees up."""
+        """Originate every due task a trunk can take now; seconds until a blocked one may go.
+
+        inf when the blocked tasks wait for a channel: a finished call wakes the loop.
+        """
         soonest = math.inf
         for task in self.records.due_tasks(day, now, BATCH):
             trunk, wait = self._pick_trunk(task)
@@ -127,7 +130,7 @@ class Dialer:
                 soonest = min(soonest, wait)
                 continue
             await self._originate(task, trunk)
-        return soonest if soonest != math.inf else IDLE_POLL
+        return soonest
 
     def _pick_trunk(self, task: DueTask) -> tuple[Trunk | None, float]:
         """The number's trunk if it may start now; other trunks only stand in when it is down."""

@@ -6,7 +6,7 @@ OriginateResponse without a channel, by ActionID. They may arrive in any order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from callengine import contract
 from callengine.dialer.outcome import CallSignals
@@ -18,23 +18,14 @@ NO_CHANNEL = ("", "<unknown>")
 class LiveAttempt:
     attempt_id: str
     action_id: str | None = None
-    answered: bool = False
-    stage: str | None = None
-    cause: int | None = None
-    sip_code: int | None = None
-    dial_status: str | None = None
-    originate_reason: int | None = None
+    signals: CallSignals = CallSignals()
     originate_failed: bool = False
     hung_up: bool = False
     last_event_at: float = 0.0
     answers: dict[str, str] = field(default_factory=dict)
 
-    def signals(self) -> CallSignals:
-        return CallSignals(
-            answered=self.answered, stage=self.stage, cause=self.cause,
-            sip_code=self.sip_code, dial_status=self.dial_status,
-            originate_reason=self.originate_reason,
-        )
+    def learn(self, **signals) -> None:
+        self.signals = replace(self.signals, **signals)
 
 
 @dataclass(frozen=True)
@@ -109,7 +100,7 @@ class AttemptTracker:
         if name == "UserEvent":
             return self._user_event(attempt, message)
         if name == "DialEnd":
-            attempt.dial_status = message.get("DialStatus")
+            attempt.learn(dial_status=message.get("DialStatus"))
         elif name == "Hangup":
             return self._hangup(attempt, message)
         elif name == "OriginateResponse":
@@ -128,7 +119,7 @@ class AttemptTracker:
     def _user_event(self, attempt: LiveAttempt, message) -> list[Fact]:
         kind = message.get("UserEvent")
         if kind == contract.EVENT_ANSWERED:
-            attempt.answered = True
+            attempt.learn(answered=True)
             return [Answered(attempt.attempt_id)]
         if kind == contract.EVENT_ANSWER:
             question, key = message.get("Question") or "", message.get("Key") or ""
@@ -142,19 +133,17 @@ class AttemptTracker:
             stage, answers = contract.decode_answers(
                 f"stage={message.get('Stage') or ''};{message.get('Answers') or ''}"
             )
-            attempt.answered = True
-            attempt.stage = stage
+            attempt.learn(answered=True, stage=stage)
             attempt.answers.update(answers)
         return []
 
     def _hangup(self, attempt: LiveAttempt, message) -> list[Fact]:
         attempt.hung_up = True
-        attempt.cause = _int(message.get("Cause"))
-        attempt.sip_code = _int(message.get("TechCause"))
+        attempt.learn(cause=_int(message.get("Cause")), sip_code=_int(message.get("TechCause")))
         return [self._finish(attempt)]
 
     def _originate_response(self, attempt: LiveAttempt, message) -> list[Fact]:
-        attempt.originate_reason = _int(message.get("Reason"))
+        attempt.learn(originate_reason=_int(message.get("Reason")))
         if message.get("Response") == "Success":
             return []
         attempt.originate_failed = True
@@ -165,7 +154,7 @@ class AttemptTracker:
 
     def _finish(self, attempt: LiveAttempt) -> Finished:
         self.forget(attempt.attempt_id)
-        return Finished(attempt.attempt_id, attempt.signals(), dict(attempt.answers))
+        return Finished(attempt.attempt_id, attempt.signals, dict(attempt.answers))
 
     def expire(self, attempt_id: str) -> Finished | None:
         """Finish an attempt whose OriginateResponse failed and whose Hangup never came."""
