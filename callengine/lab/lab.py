@@ -22,7 +22,7 @@ from callengine.lab import asterisk_conf, carrier_dialplan, rootfs
 from callengine.lab.scenario import Scenario, load_scenario, parse_scenario
 
 REPO = Path(__file__).resolve().parents[2]
-LAB_DIR = "/srv/callengine-lab"  # inside the root
+LAB_DIR = "/srv/callengine-lab"  # inside the root; a lab on other ports gets its own folder
 INSTANCES = ("pbx", "carrier")
 LAB_TRUNKS = (  # (trunk name, pbx endpoint, carriers routed to it)
     ("viettel", "viettel", ["viettel"]),
@@ -52,6 +52,7 @@ class Lab:
         self.ports = ports or LabPorts.from_env()
         self.repo = repo
         self.log = log
+        self.lab_dir = LAB_DIR if self.ports == LabPorts() else f"{LAB_DIR}-{self.ports.pbx_sip}"
 
     # --- paths -------------------------------------------------------------------------
 
@@ -61,7 +62,7 @@ class Lab:
 
     @property
     def state_dir(self) -> Path:
-        return self.host(f"{LAB_DIR}/state")
+        return self.host(f"{self.lab_dir}/state")
 
     @property
     def engine_config(self) -> Path:
@@ -69,10 +70,10 @@ class Lab:
 
     @property
     def cdr_path(self) -> Path:
-        return self.host(f"{LAB_DIR}/pbx/log/cdr-custom/callengine.csv")
+        return self.host(f"{self.lab_dir}/pbx/log/cdr-custom/callengine.csv")
 
     def _conf(self, instance: str) -> str:
-        return f"{LAB_DIR}/{instance}/etc/asterisk.conf"
+        return f"{self.lab_dir}/{instance}/etc/asterisk.conf"
 
     # --- commands ------------------------------------------------------------------------
 
@@ -84,13 +85,20 @@ class Lab:
         secret = self._secret()
         self._write_pbx(secret)
         self._write_carrier(scenario, reprompts)
-        for instance in INSTANCES:
-            if self.running(instance):
-                self._cli(instance, "core reload")
-            else:
-                self._start(instance)
-        for instance in INSTANCES:
-            self._wait_booted(instance)
+        started = []
+        try:
+            for instance in INSTANCES:
+                if self.running(instance):
+                    self._cli(instance, "core reload")
+                else:
+                    self._start(instance)
+                    started.append(instance)
+            for instance in INSTANCES:
+                self._wait_booted(instance)
+        except BaseException:
+            for instance in started:  # leave nothing half-started behind
+                self._stop(instance)
+            raise
         self._write_engine_config(secret)
         return self.engine_config
 
@@ -118,7 +126,7 @@ class Lab:
         return path.read_text().strip()
 
     def _base_files(self, instance: str) -> dict[str, str]:
-        paths = asterisk_conf.InstancePaths(f"{LAB_DIR}/{instance}")
+        paths = asterisk_conf.InstancePaths(f"{self.lab_dir}/{instance}")
         for sub in ("etc", "lib", "spool", "run", "log", "log/cdr-custom"):
             self.host(paths.sub(sub)).mkdir(parents=True, exist_ok=True)
         return {
@@ -131,7 +139,7 @@ class Lab:
         }
 
     def _write(self, instance: str, files: dict[str, str]) -> None:
-        etc = self.host(f"{LAB_DIR}/{instance}/etc")
+        etc = self.host(f"{self.lab_dir}/{instance}/etc")
         for name, text in files.items():
             (etc / name).write_text(text)
 
@@ -144,11 +152,11 @@ class Lab:
             (dialplans / "manager_callengine.conf.template").read_text(),
             AMI_PORT=self.ports.pbx_ami, AMI_USERNAME="callengine", AMI_SECRET=secret)
         files["extensions.conf"] = (
-            f"[globals]\nCE_SOUNDS={LAB_DIR}/sounds/vi\n\n#include extensions_callengine.conf\n")
+            f"[globals]\nCE_SOUNDS={self.lab_dir}/sounds/vi\n\n#include extensions_callengine.conf\n")
         files["pjsip.conf"] = asterisk_conf.pbx_pjsip(
             self.ports.pbx_sip, self.ports.carrier_sip, [t[1] for t in LAB_TRUNKS])
         self._write("pbx", files)
-        sounds = self.host(f"{LAB_DIR}/sounds/vi")
+        sounds = self.host(f"{self.lab_dir}/sounds/vi")
         shutil.rmtree(sounds, ignore_errors=True)
         shutil.copytree(self.repo / "sounds" / "vi", sounds)
 
@@ -156,7 +164,8 @@ class Lab:
         files = self._base_files("carrier")
         recordings = carrier_dialplan.all_recordings(scenario)
         self._copy_recordings(recordings)
-        files["extensions.conf"] = carrier_dialplan.render(scenario, reprompts, recordings)
+        files["extensions.conf"] = carrier_dialplan.render(
+            scenario, reprompts, recordings, f"{self.lab_dir}/recordings")
         files["pjsip.conf"] = asterisk_conf.carrier_pjsip(self.ports.carrier_sip,
                                                           self.ports.pbx_sip)
         files["manager.conf"] = asterisk_conf.observer_manager(self.ports.carrier_ami)
@@ -164,7 +173,7 @@ class Lab:
         self._write("carrier", files)
 
     def _copy_recordings(self, recordings: dict) -> None:
-        target = self.host(f"{LAB_DIR}/recordings")
+        target = self.host(f"{self.lab_dir}/recordings")
         target.mkdir(parents=True, exist_ok=True)
         for source, name in recordings.items():
             _to_telephone_wav(source, target / f"{name}.wav")
@@ -190,7 +199,7 @@ class Lab:
     # --- processes -----------------------------------------------------------------------
 
     def _pid(self, instance: str) -> int | None:
-        pidfile = self.host(f"{LAB_DIR}/{instance}/run/asterisk.pid")
+        pidfile = self.host(f"{self.lab_dir}/{instance}/run/asterisk.pid")
         try:
             pid = int(pidfile.read_text().strip())
             os.kill(pid, 0)
@@ -212,7 +221,7 @@ class Lab:
         return result.stdout
 
     def _start(self, instance: str) -> None:
-        log = self.host(f"{LAB_DIR}/{instance}/log/messages.log")
+        log = self.host(f"{self.lab_dir}/{instance}/log/messages.log")
         log.unlink(missing_ok=True)
         result = self._chroot("asterisk", "-C", self._conf(instance))
         if result.returncode != 0:
@@ -227,17 +236,15 @@ class Lab:
                 self._check_loaded(instance)
                 return
             time.sleep(0.2)
-        self._stop(instance)
         raise LabError(f"{instance}: Asterisk did not finish booting in {timeout:.0f} s")
 
     def _check_loaded(self, instance: str) -> None:
         output = self._cli(instance, "module show like chan_pjsip")
         if "chan_pjsip.so" not in output:
-            self.down()
             raise LabError(f"{instance}: chan_pjsip did not load; see {self._log(instance)}")
 
     def _log(self, instance: str) -> Path:
-        return self.host(f"{LAB_DIR}/{instance}/log/messages.log")
+        return self.host(f"{self.lab_dir}/{instance}/log/messages.log")
 
     def _stop(self, instance: str) -> None:
         pid = self._pid(instance)

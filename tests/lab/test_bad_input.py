@@ -47,3 +47,28 @@ def test_an_invalid_phone_number_is_refused_with_a_vietnamese_reason(tmp_path):
     assert result.returncode == 1
     assert "dịch vụ" in result.stderr
     assert "1900 1234" not in result.stderr  # numbers are masked in output
+
+
+def test_an_instance_that_cannot_start_leaves_nothing_running(tmp_path, monkeypatch):
+    from callengine.errors import LabError
+    from callengine.lab import lab as lab_module
+    from callengine.lab.lab import Lab, LabPorts
+
+    # A second lab on its own ports and folder; the carrier's start is made to fail.
+    lab = Lab(ports=LabPorts(16060, 16070, 16038, 16039))
+    real_start = Lab._start
+
+    def failing_start(self, instance):
+        if instance == "carrier":
+            raise LabError("carrier: Asterisk did not start: simulated")
+        real_start(self, instance)
+
+    monkeypatch.setattr(lab_module.Lab, "_start", failing_start)
+    assert not lab.running("pbx")
+    try:
+        lab.up()
+    except LabError as exc:
+        assert "carrier" in str(exc)
+    else:
+        raise AssertionError("lab.up() should have failed")
+    assert not lab.running("pbx") and not lab.running("carrier")

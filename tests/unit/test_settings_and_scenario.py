@@ -93,8 +93,9 @@ def test_rendered_carrier_dialplan_is_deterministic_and_uses_sip_codes(tmp_path)
     (tmp_path / "answer.wav").write_bytes(b"RIFF")
     scenario = parse_scenario(__import__("yaml").safe_load(ISSUE_SCENARIO), tmp_path)
     recordings = carrier_dialplan.all_recordings(scenario)
-    first = carrier_dialplan.render(scenario, 2, recordings)
-    assert first == carrier_dialplan.render(scenario, 2, recordings)
+    first = carrier_dialplan.render(scenario, 2, recordings, "/lab/rec")
+    assert first == carrier_dialplan.render(scenario, 2, recordings, "/lab/rec")
+    assert "Playback(/lab/rec/say000-answer)" in first
     for code in ("486", "603", "404", "503"):
         assert f"PJSIPHangup({code})" in first
     # "-" sits through the question and its two re-prompts
