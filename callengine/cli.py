@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import sys
 from datetime import date
 from pathlib import Path
 
 from callengine.errors import CallengineError
+
+# Each area owns its subcommands in <area>/commands.py: register(subparsers).
+AREA_COMMANDS = ("callengine.importer.commands", "callengine.speech.commands")
 
 
 def _settings():
@@ -160,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     build = prompts_sub.add_parser("build", help="render prompts with espeak-ng")
     build.add_argument("--output", default="sounds/vi")
     prompts.set_defaults(func=cmd_prompts)
+    for module in AREA_COMMANDS:
+        importlib.import_module(module).register(sub)
     return parser
 
 
