@@ -199,13 +199,17 @@ class Lab:
     # --- processes -----------------------------------------------------------------------
 
     def _pid(self, instance: str) -> int | None:
+        """The pid of this instance's Asterisk if it is alive (a zombie is not)."""
         pidfile = self.host(f"{self.lab_dir}/{instance}/run/asterisk.pid")
         try:
             pid = int(pidfile.read_text().strip())
-            os.kill(pid, 0)
-            return pid
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except (OSError, ValueError):
             return None
+        alive = stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+        ours = self._conf(instance).encode() in cmdline
+        return pid if alive and ours else None
 
     def running(self, instance: str) -> bool:
         return self._pid(instance) is not None
@@ -226,6 +230,11 @@ class Lab:
         result = self._chroot("asterisk", "-C", self._conf(instance))
         if result.returncode != 0:
             raise LabError(f"{instance}: Asterisk did not start: {result.stderr.strip()}")
+        deadline = time.monotonic() + 10  # the daemon writes its pid file after forking
+        while self._pid(instance) is None:
+            if time.monotonic() > deadline:
+                raise LabError(f"{instance}: Asterisk exited at start; see {self._log(instance)}")
+            time.sleep(0.05)
 
     def _wait_booted(self, instance: str, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
@@ -255,11 +264,16 @@ class Lab:
                          timeout=10)
         except subprocess.TimeoutExpired:
             pass
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and self._pid(instance) is not None:
-            time.sleep(0.1)
-        if self._pid(instance) is not None:
-            os.kill(pid, signal.SIGKILL)
+        # A just-started Asterisk may not take console commands yet: signals then.
+        for signum, grace in ((None, 5), (signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+            if signum is not None and self._pid(instance) is not None:
+                os.kill(pid, signum)
+            deadline = time.monotonic() + grace
+            while time.monotonic() < deadline and self._pid(instance) is not None:
+                time.sleep(0.1)
+            if self._pid(instance) is None:
+                return
+        raise LabError(f"{instance}: Asterisk (pid {pid}) does not stop")
 
 
 def render_template(text: str, **values: object) -> str:
