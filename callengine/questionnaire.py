@@ -1,9 +1,14 @@
-"""The questionnaire as data: loaded from YAML, validated, and encoded for the dialplan."""
+"""The questionnaire as data: loaded from YAML, validated, and encoded for the dialplan.
+
+Each question also says which spoken words answer it (`spoken:`): words meaning yes or no
+(added to the questionnaire-wide `spoken:` lists), its symptom words, and optionally a
+temperature rule. callengine.speech.mapping reads them; adding a question needs no code.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -16,12 +21,31 @@ _ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 REQUIRED_PROMPTS = ("intro", "reprompt", "invalid", "callback", "closing", "silent")
 
 
+SPOKEN_FIELDS = ("yes", "no", "symptoms", "temperature")
+TEMPERATURE_FIELDS = ("yes_from", "min", "max")
+_BOOL_KEYS = {True: "yes", False: "no"}
+
+
+@dataclass(frozen=True)
+class Temperature:
+    """A temperature read aloud answers the question: yes from `yes_from` (degrees C) up."""
+
+    yes_from: float = 37.5
+    min: float = 35.0  # numbers outside min..max are not body temperatures
+    max: float = 42.5
+
+
 @dataclass(frozen=True)
 class Question:
     id: str
     text: str
     keys: dict[str, str]  # key -> answer value
     urgent: bool = False
+    yes_words: tuple[str, ...] = ()  # spoken words meaning yes (questionnaire-wide + own)
+    no_words: tuple[str, ...] = ()  # spoken words meaning no (questionnaire-wide + own)
+    symptom_words: tuple[str, ...] = ()  # saying one means yes, negated ("không sốt") no
+    other_symptoms: tuple[tuple[str, str], ...] = ()  # (word, question id) of other questions
+    temperature: Temperature | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +79,55 @@ class Questionnaire:
         return tuple(self.prompts) + self.question_ids
 
 
-def _question(path: Path, index: int, raw: object, callback_key: str) -> Question:
+def _words(where: str, raw: object) -> tuple[str, ...]:
+    from callengine.speech.vietnamese import normalize
+
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(w, str) for w in raw):
+        raise ConfigError(f"{where}: must be a list of words or phrases")
+    words = tuple(normalize(w) for w in raw)
+    if not all(words):
+        raise ConfigError(f"{where}: contains an empty word")
+    return tuple(dict.fromkeys(words))
+
+
+def _number(where: str, raw: object) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)):
+        raise ConfigError(f"{where}: {raw!r} is not a number")
+    return float(raw)
+
+
+def _temperature(where: str, raw: object) -> Temperature | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - set(TEMPERATURE_FIELDS):
+        raise ConfigError(f"{where}: must be a mapping with {', '.join(TEMPERATURE_FIELDS)}")
+    values = {k: _number(f"{where}.{k}", v) for k, v in raw.items()}
+    rule = Temperature(**values)
+    if not rule.min < rule.yes_from <= rule.max:
+        raise ConfigError(f"{where}: needs min < yes_from <= max (degrees C)")
+    return rule
+
+
+def _spoken(where: str, raw: object) -> dict:
+    """The `spoken:` mapping of a question or of the questionnaire, validated."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a mapping with {', '.join(SPOKEN_FIELDS)}")
+    # YAML 1.1 reads unquoted yes/no keys as booleans.
+    raw = {_BOOL_KEYS.get(k, k) if isinstance(k, bool) else k: v for k, v in raw.items()}
+    unknown = sorted(str(k) for k in raw if k not in SPOKEN_FIELDS)
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]}: unknown field "
+                          f"(one of {', '.join(SPOKEN_FIELDS)})")
+    spoken = {k: _words(f"{where}.{k}", raw.get(k)) for k in ("yes", "no", "symptoms")}
+    spoken["temperature"] = _temperature(f"{where}.temperature", raw.get("temperature"))
+    return spoken
+
+
+def _question(path: Path, index: int, raw: object, callback_key: str, shared: dict) -> Question:
     where = f"{path}: questions[{index}]"
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: must be a mapping with id, text and keys")
@@ -73,7 +145,32 @@ def _question(path: Path, index: int, raw: object, callback_key: str) -> Questio
             raise ConfigError(f"{where}.keys: {key!r} is not a usable key")
         if value not in ANSWER_VALUES:
             raise ConfigError(f"{where}.keys.{key}: {value!r} is not one of {ANSWER_VALUES}")
-    return Question(qid, str(raw["text"]).strip(), keys, bool(raw.get("urgent", False)))
+    spoken = _spoken(f"{where}.spoken", raw.get("spoken"))
+    yes = tuple(dict.fromkeys(shared["yes"] + spoken["yes"]))
+    no = tuple(dict.fromkeys(shared["no"] + spoken["no"]))
+    both = sorted(set(yes) & set(no))
+    if both:
+        raise ConfigError(f"{where}.spoken: {both[0]!r} is both a yes and a no word")
+    clash = sorted(set(spoken["symptoms"]) & (set(yes) | set(no)))
+    if clash:
+        raise ConfigError(f"{where}.spoken.symptoms: {clash[0]!r} is also a yes/no word")
+    return Question(qid, str(raw["text"]).strip(), keys, bool(raw.get("urgent", False)),
+                    yes, no, spoken["symptoms"], (), spoken["temperature"])
+
+
+def _link_symptoms(path: Path, questions: tuple[Question, ...]) -> tuple[Question, ...]:
+    """Give each question the symptom words of the others, which must not answer it."""
+    owner: dict[str, str] = {}
+    for question in questions:
+        for word in question.symptom_words:
+            if word in owner:
+                raise ConfigError(f"{path}: symptom word {word!r} is in both "
+                                  f"{owner[word]} and {question.id} (spoken.symptoms)")
+            owner[word] = question.id
+    return tuple(
+        replace(q, other_symptoms=tuple((w, o) for w, o in owner.items() if o != q.id))
+        for q in questions
+    )
 
 
 def load_questionnaire(path: Path) -> Questionnaire:
@@ -89,9 +186,13 @@ def load_questionnaire(path: Path) -> Questionnaire:
     missing = [p for p in REQUIRED_PROMPTS if p not in prompts]
     if missing:
         raise ConfigError(f"questionnaire {path}: prompts lack {', '.join(missing)}")
-    questions = tuple(
-        _question(path, i, q, callback_key) for i, q in enumerate(raw["questions"])
-    )
+    shared = _spoken(f"questionnaire {path}: spoken", raw.get("spoken"))
+    if shared["symptoms"] or shared["temperature"]:
+        raise ConfigError(f"questionnaire {path}: spoken: only yes and no words are shared; "
+                          "symptoms and temperature belong to a question")
+    questions = _link_symptoms(path, tuple(
+        _question(path, i, q, callback_key, shared) for i, q in enumerate(raw["questions"])
+    ))
     ids = [q.id for q in questions]
     if not ids or len(set(ids)) != len(ids) or set(ids) & set(prompts):
         raise ConfigError(f"questionnaire {path}: question ids must be unique and non-empty")

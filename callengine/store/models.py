@@ -54,6 +54,10 @@ class Person(Base):
     origin: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="monitoring")
+    # Earliest start and latest end of the person's monitoring periods (kept by the import;
+    # the end never shortens). Gaps between periods are only visible in monitoring_periods.
+    monitoring_start: Mapped[date | None] = mapped_column(Date)
+    monitoring_end: Mapped[date | None] = mapped_column(Date, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
@@ -70,9 +74,32 @@ class MonitoringPeriod(Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     source: Mapped[str | None] = mapped_column(String(300))
+    list_date: Mapped[date | None] = mapped_column(Date)  # date of the list that named it
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id", name="fk_monitoring_periods_batch_id"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     person: Mapped[Person] = relationship(back_populates="periods")
+
+
+class ImportBatch(Base):
+    """One file imported by `callengine import` (audit: what came in, when, with what result)."""
+
+    __tablename__ = "import_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_name: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    list_date: Mapped[date] = mapped_column(Date)
+    category: Mapped[str | None] = mapped_column(String(10))  # --category, if given
+    sheets: Mapped[int] = mapped_column(Integer, default=0)  # sheets with data
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)  # people first seen in this file
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class CallTask(Base):

@@ -1,0 +1,85 @@
+"""The error workbook: rejected rows as they were plus a reason, for staff to fix and re-import.
+
+The first sheet lists every problem (file, sheet, row, column, value, reason). Then each source
+sheet with rejected rows gets a sheet of its own: its header, the rows exactly as they were,
+and two added columns, "Dòng gốc" (the row number in the original) and "Lý do". Both added
+columns are ignored when the fixed workbook is imported again.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from pathlib import Path
+
+from callengine.importer.service import ImportReport, RejectedRow
+from callengine.importer.text import plain
+from callengine.results import neutralise
+
+SUMMARY_TITLE = "Tổng hợp lỗi"
+SUMMARY_COLUMNS = ("Tệp", "Trang", "Dòng", "Cột", "Giá trị", "Lý do")
+ROW_COLUMN = "Dòng gốc"
+REASON_COLUMN = "Lý do"
+_BAD_TITLE_CHARS = re.compile(r"[\[\]:*?/\\]")
+_MAX_TITLE = 31
+
+
+def write_error_workbook(report: ImportReport, path: Path) -> int:
+    """Write the error workbook; returns the number of rejected rows written."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    summary = book.active
+    summary.title = SUMMARY_TITLE
+    summary.append(SUMMARY_COLUMNS)
+    for issue in report.errors:
+        summary.append([_safe(v) for v in (issue.file, issue.sheet, issue.row, issue.column,
+                                           issue.value, issue.reason)])
+    titles = {SUMMARY_TITLE}
+    for (file, sheet), rows in _by_sheet(report.rejected_rows).items():
+        target = book.create_sheet(_unique_title(sheet, titles))
+        target.append([*(_safe(c) for c in rows[0].header), ROW_COLUMN, REASON_COLUMN])
+        width = len(rows[0].header)
+        for row in rows:
+            cells = [_safe(c) for c in row.cells]
+            cells += [None] * (width - len(cells))
+            target.append([*cells, row.row, _safe("; ".join(row.reasons))])
+        _date_formats(target)
+    book.save(path)
+    return len(report.rejected_rows)
+
+
+def _by_sheet(rows: list[RejectedRow]) -> dict[tuple[str, str], list[RejectedRow]]:
+    grouped: dict[tuple[str, str], list[RejectedRow]] = {}
+    for row in rows:
+        grouped.setdefault((row.file, row.sheet), []).append(row)
+    return grouped
+
+
+def _unique_title(name: str, taken: set[str]) -> str:
+    """A valid, unused sheet title (Excel: 31 characters, no []:*?/\\)."""
+    base = _BAD_TITLE_CHARS.sub("-", name).strip("'") or "Trang"
+    title = base[:_MAX_TITLE]
+    number = 2
+    while title in taken:
+        suffix = f" ({number})"
+        title = base[:_MAX_TITLE - len(suffix)] + suffix
+        number += 1
+    taken.add(title)
+    return title
+
+
+def _safe(value: object) -> object:
+    """A cell value openpyxl can write, with formula-like text neutralised."""
+    value = plain(value)
+    if value is None or isinstance(value, (int, float, bool, datetime, date, time)):
+        return value
+    return neutralise(str(value))
+
+
+def _date_formats(sheet) -> None:
+    """Show date cells day-first, as staff typed them."""
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, (datetime, date)):
+                cell.number_format = "DD/MM/YYYY"

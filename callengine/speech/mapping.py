@@ -1,0 +1,263 @@
+"""Transcript -> answer of one question: pure, table-driven, tolerant of tone errors.
+
+The question (callengine.questionnaire.Question) brings its words: yes / no words, its own
+symptom words, the other questions' symptom words and an optional temperature rule. The
+grammar of a Vietnamese answer (negators, particles, "thì") is in the tables below.
+
+How a transcript is read:
+1. Normalise (NFC, lower case, no punctuation) and find numbers read aloud (vietnamese.py).
+2. Cut the words into the longest known phrases; an exact match wins, then an accent-folded
+   one ("mệt mồi" = "mệt mỏi", "khong" = "không"). Neutral words are never folded.
+3. A symptom takes the negators and prefixes just before it ("không có bị sốt" = no,
+   "có sốt" = yes, "hết sốt" = no) and an answer after "thì" ("sốt thì không" = no).
+   Another question's symptom takes them too, and never answers this question.
+4. Remaining yes / no words answer. A temperature in range decides a question with a
+   temperature rule. Both yes and no, an unsure phrase ("không biết"), nothing, or a
+   confidence below the threshold -> 'unknown' with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from callengine.questionnaire import Question
+from callengine.speech.vietnamese import NumberSpan, find_numbers, fold, tokens
+
+DEFAULT_THRESHOLD = 0.5  # answers recognised with a lower confidence go to a human
+
+# Negate the symptom after them; alone, they mean no.
+NEGATORS = (
+    "không", "không có", "không bị", "không hề", "không hề bị", "không còn", "không thấy",
+    "không có bị", "chưa", "chưa có", "chưa bị", "chưa thấy", "chẳng", "chẳng có", "chẳng bị",
+    "chả", "chả có", "chả bị", "hết", "hết bị", "khỏi", "đâu có", "khong", "ko", "k", "kg",
+    "hông", "hổng", "hong", "hem", "hok", "ko có", "k có", "hông có", "hổng có", "ko bị", "k bị",
+    "hông bị", "hổng bị",
+)
+# May stand before a symptom without changing it ("vẫn còn sốt", "không có bị ho").
+PREFIXES = (
+    "có", "bị", "có bị", "vẫn", "vẫn còn", "vẫn bị", "còn", "còn bị", "đang", "đang bị",
+    "thấy", "cảm thấy", "có thấy", "hơi", "hơi bị", "rất", "hay", "hay bị", "cũng", "cũng có",
+    "cũng bị", "hề", "thường", "nhiều", "bị nhiều",
+)
+TOPIC = ("thì",)  # "sốt thì không": the answer follows
+# Not an answer: the resident does not know, asks again, or hedges.
+UNSURE = (
+    "không biết", "chưa biết", "chả biết", "hổng biết", "ko biết", "k biết", "không rõ",
+    "chưa rõ", "không nhớ", "không chắc", "chưa chắc", "chưa đo", "không đo", "chưa kiểm tra",
+    "không hiểu", "nói lại", "nhắc lại", "gì cơ", "cái gì", "có lẽ", "hình như", "chắc là",
+    "đỡ", "bớt", "giảm", "lúc có lúc không",
+)
+# Carry no answer and are never accent-folded: particles, pronouns, address terms, and
+# common words whose folded form is an answer word ("cảm ơn" is not "ổn", "họ" not "ho").
+NEUTRAL = (
+    "dạ", "ạ", "à", "ờ", "ơ", "ơi", "nhé", "nha", "nhỉ", "ha", "hả", "vậy", "thế", "rồi", "mà",
+    "thưa", "xin", "tôi", "tui", "em", "anh", "chị", "cô", "chú", "bác", "ông", "bà", "con",
+    "cháu", "mình", "họ", "nó", "lắm", "quá", "cảm ơn", "ơn", "ôn", "dùng", "cố", "cổ", "cơ",
+    "hồ", "hộ", "hố", "bí", "khoe", "khói", "nông", "mét", "cha", "chà", "chàng", "chúa",
+    "hồng", "vàng", "hét", "sọt", "độ", "nhiệt độ", "đo", "đồ", "bột",
+)
+
+
+@dataclass(frozen=True)
+class SpokenAnswer:
+    """What a transcript means for one question."""
+
+    answer: str  # 'yes', 'no' or 'unknown'
+    matched: str | None  # the words that decided it
+    reason: str  # why, for the supervisor
+    number: float | None = None  # a number read aloud (a temperature at the fever question)
+
+    def as_dict(self) -> dict:
+        """A JSON-ready dict; number only when one was found."""
+        data = {"answer": self.answer, "matched": self.matched, "reason": self.reason}
+        if self.number is not None:
+            data["number"] = self.number
+        return data
+
+
+@dataclass(frozen=True)
+class _Item:
+    text: str
+    tags: frozenset[str]
+    owner: str | None = None  # question id of a symptom word
+
+    def has(self, *tags: str) -> bool:
+        return not self.tags.isdisjoint(tags)
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    exact: dict[str, _Item]
+    folded: dict[str, _Item]
+    longest: int
+
+
+def _entries(yes, no, symptoms, others, qid) -> list[tuple[str, str, str | None]]:
+    tables = [("yes", yes), ("no", no), ("neg", NEGATORS), ("prefix", PREFIXES),
+              ("topic", TOPIC), ("unsure", UNSURE)]
+    rows = [(phrase, tag, None) for tag, words in tables for phrase in words]
+    rows += [(phrase, "sym", qid) for phrase in symptoms]
+    rows += [(phrase, "other", owner) for phrase, owner in others]
+    return rows
+
+
+def _merge(table: dict[str, _Item], key: str, phrase: str, tag: str, owner: str | None):
+    old = table.get(key)
+    tags = (old.tags if old else frozenset()) | {tag}
+    table[key] = _Item(phrase, tags, owner or (old.owner if old else None))
+
+
+@lru_cache(maxsize=128)
+def _build(yes, no, symptoms, others, qid) -> _Lexicon:
+    exact: dict[str, _Item] = {w: _Item(w, frozenset({"neutral"})) for w in NEUTRAL}
+    folded: dict[str, _Item] = {}
+    for phrase, tag, owner in _entries(yes, no, symptoms, others, qid):
+        _merge(exact, phrase, phrase, tag, owner)
+        _merge(folded, fold(phrase), phrase, tag, owner)
+    longest = max(len(key.split()) for key in exact)
+    return _Lexicon(exact, folded, longest)
+
+
+def _lexicon(question: Question) -> _Lexicon:
+    return _build(question.yes_words, question.no_words, question.symptom_words,
+                  question.other_symptoms, question.id)
+
+
+def _match(words: list[str], i: int, end: int, lexicon: _Lexicon) -> tuple[_Item, int]:
+    """The longest known phrase at i (exact before folded at equal length)."""
+    for n in range(min(lexicon.longest, end - i), 0, -1):
+        phrase = " ".join(words[i:i + n])
+        if phrase in lexicon.exact:
+            return replace(lexicon.exact[phrase], text=phrase), n
+        folded = lexicon.folded.get(fold(phrase))
+        if folded is not None:
+            return replace(folded, text=phrase), n
+    return _Item(words[i], frozenset({"word"})), 1
+
+
+def _segment(words: list[str], numbers: list[NumberSpan], lexicon: _Lexicon) -> list[_Item]:
+    """Words cut into phrases; numbers stay whole and stop phrases from crossing them."""
+    items, i = [], 0
+    starts = {span.start: span for span in numbers}
+    while i < len(words):
+        if i in starts:
+            span = starts[i]
+            items.append(_Item(" ".join(words[span.start:span.end]), frozenset({"number"})))
+            i = span.end
+            continue
+        end = min([s.start for s in numbers if s.start > i] + [len(words)])
+        item, n = _match(words, i, end, lexicon)
+        items.append(item)
+        i += n
+    return items
+
+
+def _after_topic(items: list[_Item], k: int, used: set[int]) -> int | None:
+    """Index of the yes/no answer in "<symptom> thì <answer>", if any."""
+    if k + 1 >= len(items) or not items[k + 1].has("topic"):
+        return None
+    for m in range(k + 2, len(items)):
+        if items[m].has("neutral"):
+            continue
+        if items[m].has("yes", "no", "neg") and not items[m].has("sym", "other"):
+            used.update((k + 1, m))
+            return m
+        return None
+    return None
+
+
+def _symptom(items: list[_Item], k: int, used: set[int]) -> tuple[str, str]:
+    """(value, phrase) of the symptom at k with the negators / prefixes before it."""
+    j = k - 1
+    while j >= 0 and j not in used and items[j].has("prefix", "neg"):
+        j -= 1
+    words = items[j + 1:k + 1]
+    used.update(range(j + 1, k + 1))
+    value = "no" if any(it.has("neg") for it in words[:-1]) else "yes"
+    phrase = " ".join(it.text for it in words)
+    answer = _after_topic(items, k, used)
+    if answer is not None:
+        value = "yes" if items[answer].has("yes") else "no"
+        phrase += f" {items[k + 1].text} {items[answer].text}"
+    return value, phrase
+
+
+def _signals(items: list[_Item]) -> tuple[list, list, list]:
+    """(yes/no signals, other questions' symptoms, unsure phrases), in spoken order."""
+    used: set[int] = set()
+    signals, others, unsure = [], [], []
+    for k, item in enumerate(items):
+        if item.has("sym", "other"):
+            value, phrase = _symptom(items, k, used)
+            if item.has("sym"):
+                signals.append((k, value, phrase))
+            else:
+                others.append(f"{phrase!r} ({item.owner})")
+    for k, item in enumerate(items):
+        if k in used:
+            continue
+        if item.has("unsure"):
+            unsure.append(item.text)
+        elif item.has("yes"):
+            signals.append((k, "yes", item.text))
+        elif item.has("no", "neg"):
+            signals.append((k, "no", item.text))
+    return sorted(signals), others, unsure
+
+
+def _temperature(numbers: list[NumberSpan], question: Question) -> NumberSpan | None:
+    rule = question.temperature
+    if rule is None:
+        return None
+    for span in numbers:
+        if rule.min <= span.value <= rule.max and span.unit in (None, "độ"):
+            return span
+    return None
+
+
+def _by_temperature(span: NumberSpan, words: list[str], question: Question) -> SpokenAnswer:
+    limit = question.temperature.yes_from
+    value = "yes" if span.value >= limit else "no"
+    sign = ">=" if value == "yes" else "<"
+    matched = " ".join(words[span.start:span.end])
+    return SpokenAnswer(value, matched, f"temperature {span.value:g} {sign} {limit:g}")
+
+
+def _by_words(signals: list, others: list, unsure: list) -> SpokenAnswer:
+    if unsure:
+        return SpokenAnswer("unknown", unsure[0], f"not an answer: {unsure[0]!r}")
+    values = {value for _, value, _ in signals}
+    if len(values) == 1:
+        value = values.pop()
+        matched = ", ".join(phrase for _, _, phrase in signals)
+        return SpokenAnswer(value, matched, f"{value}: {matched!r}")
+    if values:
+        first = {value: phrase for _, value, phrase in reversed(signals)}
+        return SpokenAnswer("unknown", None,
+                            f"contradictory: {first['yes']!r} (yes) and {first['no']!r} (no)")
+    if others:
+        return SpokenAnswer("unknown", None, "only other questions' symptoms: "
+                            + ", ".join(others))
+    return SpokenAnswer("unknown", None, "no answer word")
+
+
+def map_transcript(text: str, question: Question, *, confidence: float | None = None,
+                   threshold: float = DEFAULT_THRESHOLD) -> SpokenAnswer:
+    """The answer ('yes', 'no' or 'unknown') a transcript gives to a question."""
+    words = tokens(text)
+    if not words:
+        return SpokenAnswer("unknown", None, "empty transcript")
+    numbers = find_numbers(words)
+    temperature = _temperature(numbers, question)
+    number = temperature.value if temperature else (numbers[0].value if numbers else None)
+    signals, others, unsure = _signals(_segment(words, numbers, _lexicon(question)))
+    if temperature is not None and not unsure:
+        answer = _by_temperature(temperature, words, question)
+    else:
+        answer = _by_words(signals, others, unsure)
+    if confidence is not None and confidence < threshold:
+        answer = SpokenAnswer("unknown", answer.matched,
+                              f"confidence {confidence:.2f} below {threshold:.2f}, "
+                              f"would be {answer.answer} ({answer.reason})")
+    return replace(answer, number=number)
