@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 from dataclasses import dataclass
 
@@ -73,17 +74,58 @@ def build_engine(settings: Settings, db: Database | None = None,
     return Engine(dialer, supervisor, db)
 
 
-async def run_engine(engine: Engine, *, until_idle: bool, stop: asyncio.Event | None = None):
-    """Run the dialer until stopped (SIGTERM/SIGINT) or, with until_idle, until done."""
+LEASE_RENEWAL = 20  # seconds between scheduler lease renewals (the lease lasts 3 times that)
+
+
+async def lead_daily_plan(engine: Engine, settings: Settings, clock: Clock,
+                          stop: asyncio.Event) -> None:
+    """Compete for the scheduler role; the holder runs the daily plan (and a missed one)."""
+    from callengine.scheduler import DailyScheduler, run_daily_plan
+
+    holder = f"{settings.server_id}:{os.getpid()}"
+    scheduler = DailyScheduler(engine.db, clock, holder, settings.plan_time, settings.timezone,
+                               run_daily_plan, ttl=3 * LEASE_RENEWAL)
+    caught_up = False
+    try:
+        while not stop.is_set():
+            leader = await asyncio.to_thread(scheduler.tick)
+            if leader and not caught_up:
+                caught_up = True
+                if _past_plan_time(settings, clock):
+                    await asyncio.to_thread(run_daily_plan)  # idempotent: safe to repeat
+            try:
+                await asyncio.wait_for(stop.wait(), LEASE_RENEWAL)
+            except asyncio.TimeoutError:
+                pass
+    finally:
+        scheduler.stop()
+
+
+def _past_plan_time(settings: Settings, clock: Clock) -> bool:
+    from zoneinfo import ZoneInfo
+
+    local = clock.now().astimezone(ZoneInfo(settings.timezone))
+    return local.strftime("%H:%M") >= settings.plan_time
+
+
+async def run_engine(engine: Engine, *, until_idle: bool, stop: asyncio.Event | None = None,
+                     settings: Settings | None = None, clock: Clock | None = None):
+    """Run the dialer until stopped (SIGTERM/SIGINT) or, with until_idle, until done.
+
+    The long-running service (with settings given) also takes part in the daily plan.
+    """
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    supervising = asyncio.create_task(engine.supervisor.run(stop))
+    background = [asyncio.create_task(engine.supervisor.run(stop))]
+    if settings is not None and not until_idle:
+        background.append(asyncio.create_task(
+            lead_daily_plan(engine, settings, clock or SystemClock(), stop)))
     try:
         await engine.dialer.run(stop, until_idle=until_idle)
     finally:
         stop.set()
-        await supervising
+        await asyncio.gather(*background)
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)

@@ -56,7 +56,7 @@ def cmd_run(args) -> int:
     _setup_logging(settings.log_level)
     engine = build_engine(settings)
     try:
-        asyncio.run(run_engine(engine, until_idle=args.until_idle))
+        asyncio.run(run_engine(engine, until_idle=args.until_idle, settings=settings))
     finally:
         engine.db.dispose()
     return 0
@@ -102,6 +102,24 @@ def cmd_results(args) -> int:
                    Path(args.path))
     db.dispose()
     print(f"{count} dòng kết quả ngày {day.isoformat()} đã ghi vào {args.path}")
+    return 0
+
+
+def cmd_plan(args) -> int:
+    from callengine.clock import SystemClock
+    from callengine.dialer.window import Window
+    from callengine.planning import plan_day
+    from callengine.store.db import Database
+
+    settings = _settings()
+    window = Window(settings.call_window, settings.timezone, settings.window_close_guard)
+    now = SystemClock().now()
+    day = date.fromisoformat(args.date) if args.date else window.local_day(now)
+    db = Database(settings.effective_database_url)
+    result = plan_day(db, day, now, window)
+    db.dispose()
+    print(f"Kế hoạch gọi ngày {day.isoformat()}: {result.created} cuộc gọi mới, "
+          f"{result.ended} người kết thúc theo dõi, {result.cancelled} cuộc gọi đã hủy")
     return 0
 
 
@@ -154,6 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=("csv", "xlsx"), default="csv")
     exp.add_argument("path")
     results.set_defaults(func=cmd_results)
+
+    plan = sub.add_parser("plan", help="create the day's calls (the scheduler does it daily)")
+    plan.add_argument("--date", help="YYYY-MM-DD (default: today)")
+    plan.set_defaults(func=cmd_plan)
 
     db = sub.add_parser("db", help="database")
     db_sub = db.add_subparsers(dest="db_command", required=True)

@@ -91,6 +91,7 @@ class Settings:
     trunk_failure_threshold: int = 3  # consecutive trunk failures that mark it down
     trunk_down_cooloff: float = 60  # seconds a down trunk is skipped
     attempt_grace: float = 15  # wait for late events before calling an attempt lost
+    plan_time: str = "07:30"  # local time the daily plan creates the day's calls
     log_level: str = "INFO"
 
     @property
@@ -128,6 +129,13 @@ def parse_window(name: str, value: Any) -> CallWindow:
     if end <= start:
         raise ConfigError(f"{name}: {value!r} ends before it starts")
     return CallWindow(start, end)
+
+
+def _parse_clock_time(name: str, value: Any) -> str:
+    try:
+        return time.fromisoformat(str(value).strip()).strftime("%H:%M")
+    except ValueError:
+        raise ConfigError(f"{name}: {value!r} is not a time like 07:30") from None
 
 
 def _parse_int(name: str, value: Any, minimum: int = 0) -> int:
@@ -197,6 +205,8 @@ def _convert(name: str, key: str, value: Any) -> Any:
         return _parse_trunks(name, value)
     if key == "call_window":
         return parse_window(name, value)
+    if key == "plan_time":
+        return _parse_clock_time(name, value)
     if kind == "Path":
         return Path(str(value)).expanduser()
     if kind == "int":

@@ -14,6 +14,7 @@ from callengine.clock import from_db, to_db
 from callengine.dialer import outcome as oc
 from callengine.dialer.retry import RetryPolicy
 from callengine.dialer.window import Window
+from callengine.flags import FlagWriter
 from callengine.phones import mask_phone
 from callengine.questionnaire import Questionnaire
 from callengine.store.db import Database
@@ -55,6 +56,7 @@ class AttemptRecords:
         self.policy = policy
         self.window = window
         self.server_id = server_id
+        self.flags = FlagWriter(questionnaire)
 
     def due_tasks(self, day: date, now: datetime, limit: int) -> list[DueTask]:
         with self.db.session() as s:
@@ -156,6 +158,10 @@ class AttemptRecords:
                 self._upsert_answers(s, attempt_id, ending.answers, now)
             task = s.get(CallTask, attempt.task_id, with_for_update=True)
             next_at = self._schedule(s, task, ending.outcome, now)
+            s.flush()
+            self.flags.for_attempt(s, task, attempt, now)
+            if next_at is None:
+                self.flags.for_closed_day(s, task, now)
             self._log(attempt, task, next_at)
         return True
 
@@ -204,8 +210,13 @@ class AttemptRecords:
                 CallTask.day == day, CallTask.status.in_((TASK_PENDING, TASK_DIALING)))).all())
 
     def close_day(self, day: date, now: datetime) -> int:
-        """Pending tasks of a day whose window has closed become exhausted."""
+        """Pending tasks of a day whose window has closed become exhausted (and flagged)."""
         with self.db.session() as s:
-            return s.execute(update(CallTask)
-                             .where(CallTask.day == day, CallTask.status == TASK_PENDING)
-                             .values(status=TASK_EXHAUSTED, updated_at=to_db(now))).rowcount
+            tasks = s.scalars(select(CallTask).where(CallTask.day == day,
+                                                     CallTask.status == TASK_PENDING)).all()
+            for task in tasks:
+                task.status, task.updated_at = TASK_EXHAUSTED, to_db(now)
+            s.flush()
+            for task in tasks:
+                self.flags.for_closed_day(s, task, now)
+            return len(tasks)

@@ -27,8 +27,8 @@ SCENARIO = {
         COMPLETE: {"answer_after": 1, "keys": ["1", "2", "2", "2", "2", "2"]},
         # cough: no key at all (2 re-prompts, then unknown); breath: invalid key, then 2
         REPROMPT: {"answer_after": 1, "keys": ["1", "-", "9", "2", "2", "2", "2"]},
-        # 0 asks for a health worker, then the same question is asked again
-        CALLBACK: {"answer_after": 2, "keys": ["0", "2", "2", "2", "2", "2", "2"]},
+        # 0 asks for a health worker, then the same question is asked again; breath: yes
+        CALLBACK: {"answer_after": 2, "keys": ["0", "2", "2", "1", "2", "2", "2"]},
         BUSY: "busy",
         NO_ANSWER: "no_answer",
         REJECT: "reject",
@@ -77,7 +77,7 @@ def test_no_key_is_reprompted_then_unknown_and_an_invalid_key_is_asked_again(sce
 def test_key_zero_requests_a_call_back_and_the_survey_goes_on(scenario_run):
     assert outcomes(scenario_run, CALLBACK) == ["completed"]
     assert scenario_run.task(CALLBACK).callback_requested
-    assert values(scenario_run, CALLBACK) == {**YES_THEN_NO, "fever": "no"}
+    assert values(scenario_run, CALLBACK) == {**YES_THEN_NO, "fever": "no", "breath": "yes"}
 
 
 @pytest.mark.parametrize("phone, expected, cause, sip", [
@@ -139,3 +139,20 @@ def test_results_export_has_one_row_per_person_with_answers(scenario_run, tmp_pa
     assert rows[BUSY]["attempts"] == "4" and rows[BUSY]["fever"] == ""
     assert rows[CALLBACK]["callback_requested"] == "yes"
     assert isinstance(day, date)
+
+
+def test_supervisors_get_flags_for_symptoms_callbacks_and_bad_numbers(scenario_run):
+    from sqlalchemy import select
+
+    from callengine.store.models import Person
+    from callengine.store.supervision import Flag
+
+    with scenario_run.db.session() as s:
+        flags = {(phone, f.kind, f.urgent) for f, phone in s.execute(
+            select(Flag, Person.phone).join(Person, Person.id == Flag.person_id))}
+    assert flags == {
+        (COMPLETE, "symptom", False), (REPROMPT, "symptom", False),
+        (HANGS_UP, "symptom", False),
+        (CALLBACK, "symptom", True), (CALLBACK, "callback", False),  # breath is urgent
+        (INVALID, "invalid_number", False),
+    }

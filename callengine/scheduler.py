@@ -1,0 +1,98 @@
+"""The daily scheduler (APScheduler, jobs kept in the same database), run by one process only.
+
+Every engine process competes for a lease row; only its holder runs APScheduler. The plan
+itself is idempotent, so a hand-over between processes cannot create a task twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import or_, select, update
+
+from callengine.clock import Clock, to_db
+from callengine.store.db import Database
+from callengine.store.supervision import Lease
+
+log = logging.getLogger("callengine.scheduler")
+LEASE = "daily-scheduler"
+JOB_ID = "daily-plan"
+
+
+def try_lease(db: Database, holder: str, now: datetime, ttl: float) -> bool:
+    """Take or renew the scheduler lease; False while another live process holds it."""
+    until = to_db(now + timedelta(seconds=ttl))
+    with db.session() as s:
+        taken = s.execute(
+            update(Lease).where(Lease.name == LEASE,
+                                or_(Lease.holder == holder, Lease.expires_at < to_db(now)))
+            .values(holder=holder, expires_at=until)).rowcount
+        if taken:
+            return True
+        if s.scalar(select(Lease.name).where(Lease.name == LEASE)) is None:
+            s.add(Lease(name=LEASE, holder=holder, expires_at=until))
+            try:
+                s.flush()
+            except Exception:  # another process inserted it first
+                s.rollback()
+                return False
+            return True
+    return False
+
+
+class DailyScheduler:
+    def __init__(self, db: Database, clock: Clock, holder: str, plan_time: str, tz: str,
+                 job, ttl: float = 60) -> None:
+        self.db, self.clock, self.holder = db, clock, holder
+        hour, minute = (int(part) for part in plan_time.split(":")[:2])
+        self.trigger = CronTrigger(hour=hour, minute=minute, timezone=tz)
+        self.job = job
+        self.ttl = ttl
+        self.scheduler: AsyncIOScheduler | None = None
+
+    def tick(self) -> bool:
+        """Renew or take the lease; start or stop APScheduler accordingly."""
+        leader = try_lease(self.db, self.holder, self.clock.now(), self.ttl)
+        if leader and self.scheduler is None:
+            self._start()
+        elif not leader and self.scheduler is not None:
+            self.stop()
+        return leader
+
+    def _start(self) -> None:
+        store = SQLAlchemyJobStore(engine=self.db.engine, tablename="apscheduler_jobs")
+        self.scheduler = AsyncIOScheduler(jobstores={"default": store},
+                                          timezone=self.trigger.timezone)
+        self.scheduler.add_job(self.job, self.trigger, id=JOB_ID, replace_existing=True,
+                               coalesce=True, misfire_grace_time=12 * 3600)
+        self.scheduler.start()
+        log.info("this process runs the daily plan (next: %s)",
+                 self.scheduler.get_job(JOB_ID).next_run_time)
+
+    def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = None
+
+
+def run_daily_plan() -> None:
+    """The scheduled job (importable by reference, as APScheduler's job store needs)."""
+    from callengine.clock import SystemClock
+    from callengine.dialer.window import Window
+    from callengine.planning import plan_day
+    from callengine.settings import load_settings
+
+    settings = load_settings()
+    db = Database(settings.effective_database_url, auto_migrate=False)
+    try:
+        now = SystemClock().now()
+        window = Window(settings.call_window, settings.timezone, settings.window_close_guard)
+        result = plan_day(db, window.local_day(now), now, window)
+        log.info("daily plan %s: %d call(s) created, %d monitoring ended, %d cancelled",
+                 result.day, result.created, result.ended, result.cancelled)
+    finally:
+        db.dispose()
