@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
@@ -12,8 +13,13 @@ from sqlalchemy.orm import selectinload
 from callengine.questionnaire import Questionnaire
 from callengine.store.db import Database
 from callengine.store.models import CallAttempt, CallTask
+from callengine.store.supervision import Flag
 
-BASE_COLUMNS = ("phone", "full_name", "outcome", "attempts")
+BASE_COLUMNS = ("phone", "full_name", "district", "commune", "outcome", "attempts")
+NO_DISTRICT = "Chưa rõ huyện"
+REACHED = ("completed", "partial")
+SUMMARY_HEADER = ("Huyện", "Xã/Phường", "Kế hoạch", "Liên lạc được", "Hoàn thành",
+                  "Cần xử lý", "Không liên lạc được")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -24,10 +30,12 @@ def result_rows(db: Database, questionnaire: Questionnaire, day: date) -> list[d
             .options(selectinload(CallTask.person),
                      selectinload(CallTask.attempt_rows).selectinload(CallAttempt.answers))
         ).all()
-        return [_row(task, questionnaire) for task in tasks]
+        flagged = set(s.scalars(select(Flag.task_id).join(CallTask, CallTask.id == Flag.task_id)
+                                .where(CallTask.day == day)))
+        return [_row(task, questionnaire, task.id in flagged) for task in tasks]
 
 
-def _row(task: CallTask, questionnaire: Questionnaire) -> dict:
+def _row(task: CallTask, questionnaire: Questionnaire, flagged: bool) -> dict:
     answers: dict[str, str] = {}
     for attempt in task.attempt_rows:  # oldest first: a later answer replaces an earlier one
         for answer in attempt.answers:
@@ -35,20 +43,23 @@ def _row(task: CallTask, questionnaire: Questionnaire) -> dict:
     row = {
         "phone": task.person.phone,
         "full_name": task.person.full_name,
+        "district": task.person.district or "",
+        "commune": task.person.commune or "",
         "outcome": task.last_outcome or "",
         "attempts": task.attempts,
     }
     for qid in questionnaire.question_ids:
         row[qid] = answers.get(qid, "")
     row["callback_requested"] = "yes" if task.callback_requested else "no"
+    row["flagged"] = "yes" if flagged else "no"
     return row
 
 
 def columns(questionnaire: Questionnaire) -> list[str]:
-    return [*BASE_COLUMNS, *questionnaire.question_ids, "callback_requested"]
+    return [*BASE_COLUMNS, *questionnaire.question_ids, "callback_requested", "flagged"]
 
 
-FREE_TEXT = ("full_name",)  # the other columns are validated (E.164, fixed words, numbers)
+FREE_TEXT = ("full_name", "district", "commune")  # the other columns are validated (E.164, fixed words, numbers)
 
 
 def neutralise(value: object) -> object:
@@ -72,14 +83,50 @@ def export(db: Database, questionnaire: Questionnaire, day: date, fmt: str, path
             for row in rows:
                 writer.writerow(_safe(row))
     else:
-        from openpyxl import Workbook
+        _write_workbook(rows, header, day, path)
+    return len(rows)
 
-        book = Workbook()
-        sheet = book.active
-        sheet.title = f"Kết quả {day.isoformat()}"
+
+def summary(rows: list[dict]) -> list[tuple]:
+    """Per district and commune: planned, reached, completed, flagged, unreachable."""
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for row in rows:
+        c = counts[(row["district"] or NO_DISTRICT, row["commune"])]
+        c[0] += 1
+        c[1] += row["outcome"] in REACHED
+        c[2] += row["outcome"] == "completed"
+        c[3] += row["flagged"] == "yes"
+        c[4] += row["outcome"] not in REACHED and row["outcome"] != ""
+    return [(district, commune, *c) for (district, commune), c in sorted(counts.items())]
+
+
+def _write_workbook(rows: list[dict], header: list[str], day: date, path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    overview = book.active
+    overview.title = "Tổng hợp"
+    overview.append([f"Kết quả gọi ngày {day.isoformat()}"])
+    overview.append(list(SUMMARY_HEADER))
+    for line in summary(rows):
+        overview.append([neutralise(v) for v in line])
+    by_district: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_district[row["district"] or NO_DISTRICT].append(row)
+    for district in sorted(by_district):
+        sheet = book.create_sheet(_sheet_title(district, book.sheetnames))
         sheet.append(header)
-        for row in rows:
+        for row in by_district[district]:
             safe = _safe(row)
             sheet.append([safe[c] for c in header])
-        book.save(path)
-    return len(rows)
+    book.save(path)
+
+
+def _sheet_title(name: str, taken: list[str]) -> str:
+    """Excel sheet names: at most 31 characters, none of []:*?/\\, unique."""
+    title = "".join(ch for ch in name if ch not in "[]:*?/\\")[:31] or NO_DISTRICT
+    base, n = title, 2
+    while title in taken:
+        title = f"{base[:28]} {n}"
+        n += 1
+    return title
