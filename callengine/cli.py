@@ -137,7 +137,9 @@ def cmd_prompts(args) -> int:
 
     settings = _settings()
     folder = Path(args.output)
-    for path in build_prompts(load_questionnaire(settings.questionnaire), folder):
+    build = build_prompts(load_questionnaire(settings.questionnaire), folder,
+                          engine=args.engine, voice=args.voice)
+    for path in build:
         print(path)
     return 0
 
@@ -184,8 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     prompts = sub.add_parser("prompts", help="voice prompts")
     prompts_sub = prompts.add_subparsers(dest="prompts_command", required=True)
-    build = prompts_sub.add_parser("build", help="render prompts with espeak-ng")
+    build = prompts_sub.add_parser("build", help="render changed prompts to 8 kHz audio")
     build.add_argument("--output", default="sounds/vi")
+    build.add_argument("--engine", choices=("espeak", "gtts"), default="espeak",
+                       help="gtts needs Google; espeak-ng works offline")
+    build.add_argument("--voice", help="engine voice (espeak: vi, vi-vn-x-south, ...)")
     prompts.set_defaults(func=cmd_prompts)
     for module in AREA_COMMANDS:
         importlib.import_module(module).register(sub)

@@ -57,14 +57,13 @@ def cmd_answer_parse(args) -> int:
 
 def cmd_answer_recognize(args) -> int:
     from callengine.errors import ConfigError
-    from callengine.speech.answer import recognize_answer
-    from callengine.speech.recognizers import make_recognizer
+    from callengine.speech.answer import recognize_answer, shared_recognizer
 
     question = _question(args)
     if args.model and args.engine != "vosk":
         raise ConfigError("--model is the Vosk model directory: use it with --engine vosk")
     options = {"model_dir": Path(args.model)} if args.engine == "vosk" and args.model else {}
-    recognizer = make_recognizer(args.engine, **options)
+    recognizer = shared_recognizer(args.engine, **options)
     result = recognize_answer(Path(args.file), question, recognizer,
                               threshold=_threshold(args))
     _print(result.as_dict(), args.json)

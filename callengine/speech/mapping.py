@@ -6,23 +6,27 @@ grammar of a Vietnamese answer (negators, particles, "thì") is in the tables be
 
 How a transcript is read:
 1. Normalise (NFC, lower case, no punctuation) and find numbers read aloud (vietnamese.py).
-2. Cut the words into the longest known phrases; an exact match wins, then an accent-folded
-   one ("mệt mồi" = "mệt mỏi", "khong" = "không"). Neutral words are never folded.
+2. Cut the words into the longest known phrases; an exact match wins, then one with tone
+   errors ("mệt mồi" = "mệt mỏi"), then, for words typed without any accent, one that only
+   differs in accents ("khong" = "không"); the latter only for answer words, never for the
+   unsure phrases ("do" is not "đỡ"). Neutral words are never matched loosely.
 3. A symptom takes the negators and prefixes just before it ("không có bị sốt" = no,
    "có sốt" = yes, "hết sốt" = no) and an answer after "thì" ("sốt thì không" = no).
    Another question's symptom takes them too, and never answers this question.
-4. Remaining yes / no words answer. A temperature in range decides a question with a
+4. Remaining yes / no words answer, except "có", "bị", "không"... right before a word
+   that is not in the tables: they are about that word ("bị cảm", "không uống thuốc",
+   "có thể"), not the question. A temperature in range decides a question with a
    temperature rule. Both yes and no, an unsure phrase ("không biết"), nothing, or a
    confidence below the threshold -> 'unknown' with the reason.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from callengine.questionnaire import Question
-from callengine.speech.vietnamese import NumberSpan, find_numbers, fold, tokens
+from callengine.speech.vietnamese import NumberSpan, find_numbers, fold, tokens, tone_fold
 
 DEFAULT_THRESHOLD = 0.5  # answers recognised with a lower confidence go to a human
 
@@ -55,7 +59,7 @@ NEUTRAL = (
     "thưa", "xin", "tôi", "tui", "em", "anh", "chị", "cô", "chú", "bác", "ông", "bà", "con",
     "cháu", "mình", "họ", "nó", "lắm", "quá", "cảm ơn", "ơn", "ôn", "dùng", "cố", "cổ", "cơ",
     "hồ", "hộ", "hố", "bí", "khoe", "khói", "nông", "mét", "cha", "chà", "chàng", "chúa",
-    "hồng", "vàng", "hét", "sọt", "độ", "nhiệt độ", "đo", "đồ", "bột",
+    "hồng", "vàng", "hét", "sọt", "độ", "nhiệt độ", "đo", "đồ", "bột", "gì", "đâu",
 )
 
 
@@ -89,8 +93,11 @@ class _Item:
 @dataclass(frozen=True)
 class _Lexicon:
     exact: dict[str, _Item]
-    folded: dict[str, _Item]
+    folded: dict[str, tuple[_Item, ...]]  # by fold(): candidates to check word by word
     longest: int
+
+
+ACCENTLESS_TAGS = ("yes", "no", "neg", "sym", "other", "prefix")  # may be typed without accents
 
 
 def _entries(yes, no, symptoms, others, qid) -> list[tuple[str, str, str | None]]:
@@ -102,19 +109,21 @@ def _entries(yes, no, symptoms, others, qid) -> list[tuple[str, str, str | None]
     return rows
 
 
-def _merge(table: dict[str, _Item], key: str, phrase: str, tag: str, owner: str | None):
-    old = table.get(key)
+def _merge(table: dict[str, _Item], phrase: str, tag: str, owner: str | None) -> None:
+    old = table.get(phrase)
     tags = (old.tags if old else frozenset()) | {tag}
-    table[key] = _Item(phrase, tags, owner or (old.owner if old else None))
+    table[phrase] = _Item(phrase, tags, owner or (old.owner if old else None))
 
 
 @lru_cache(maxsize=128)
 def _build(yes, no, symptoms, others, qid) -> _Lexicon:
     exact: dict[str, _Item] = {w: _Item(w, frozenset({"neutral"})) for w in NEUTRAL}
-    folded: dict[str, _Item] = {}
     for phrase, tag, owner in _entries(yes, no, symptoms, others, qid):
-        _merge(exact, phrase, phrase, tag, owner)
-        _merge(folded, fold(phrase), phrase, tag, owner)
+        _merge(exact, phrase, tag, owner)
+    folded: dict[str, tuple[_Item, ...]] = {}
+    for item in exact.values():
+        if not item.has("neutral"):
+            folded[fold(item.text)] = folded.get(fold(item.text), ()) + (item,)
     longest = max(len(key.split()) for key in exact)
     return _Lexicon(exact, folded, longest)
 
@@ -124,15 +133,27 @@ def _lexicon(question: Question) -> _Lexicon:
                   question.other_symptoms, question.id)
 
 
+def _like(word: str, target: str, accentless: bool) -> bool:
+    """word may stand for target: equal, a tone error, or (accentless) typed without accents."""
+    return word == target or tone_fold(word) == tone_fold(target) or (
+        accentless and word.isascii())
+
+
+def _loose(words: list[str], lexicon: _Lexicon) -> _Item | None:
+    for item in lexicon.folded.get(fold(" ".join(words)), ()):
+        accentless = item.has(*ACCENTLESS_TAGS)
+        if all(_like(w, t, accentless) for w, t in zip(words, item.text.split())):
+            return item
+    return None
+
+
 def _match(words: list[str], i: int, end: int, lexicon: _Lexicon) -> tuple[_Item, int]:
-    """The longest known phrase at i (exact before folded at equal length)."""
+    """The longest known phrase at i (exact before loose at equal length)."""
     for n in range(min(lexicon.longest, end - i), 0, -1):
         phrase = " ".join(words[i:i + n])
-        if phrase in lexicon.exact:
-            return replace(lexicon.exact[phrase], text=phrase), n
-        folded = lexicon.folded.get(fold(phrase))
-        if folded is not None:
-            return replace(folded, text=phrase), n
+        item = lexicon.exact.get(phrase) or _loose(words[i:i + n], lexicon)
+        if item is not None:
+            return replace(item, text=phrase), n
     return _Item(words[i], frozenset({"word"})), 1
 
 
@@ -183,27 +204,42 @@ def _symptom(items: list[_Item], k: int, used: set[int]) -> tuple[str, str]:
     return value, phrase
 
 
-def _signals(items: list[_Item]) -> tuple[list, list, list]:
-    """(yes/no signals, other questions' symptoms, unsure phrases), in spoken order."""
+@dataclass
+class _Heard:
+    signals: list = field(default_factory=list)  # (position, 'yes'|'no', phrase)
+    others: list = field(default_factory=list)  # other questions' symptoms
+    unsure: list = field(default_factory=list)  # "không biết", ...
+    elsewhere: list = field(default_factory=list)  # "bị cảm": about an unknown word
+
+
+def _about_other_word(items: list[_Item], k: int) -> bool:
+    return items[k].has("prefix", "neg") and k + 1 < len(items) and items[k + 1].has("word")
+
+
+def _signals(items: list[_Item]) -> _Heard:
+    """What the phrases say, in spoken order."""
     used: set[int] = set()
-    signals, others, unsure = [], [], []
+    heard = _Heard()
     for k, item in enumerate(items):
         if item.has("sym", "other"):
             value, phrase = _symptom(items, k, used)
             if item.has("sym"):
-                signals.append((k, value, phrase))
+                heard.signals.append((k, value, phrase))
             else:
-                others.append(f"{phrase!r} ({item.owner})")
+                heard.others.append(f"{phrase!r} ({item.owner})")
     for k, item in enumerate(items):
         if k in used:
             continue
         if item.has("unsure"):
-            unsure.append(item.text)
+            heard.unsure.append(item.text)
+        elif _about_other_word(items, k):
+            heard.elsewhere.append(f"{item.text} {items[k + 1].text}")
         elif item.has("yes"):
-            signals.append((k, "yes", item.text))
+            heard.signals.append((k, "yes", item.text))
         elif item.has("no", "neg"):
-            signals.append((k, "no", item.text))
-    return sorted(signals), others, unsure
+            heard.signals.append((k, "no", item.text))
+    heard.signals.sort()
+    return heard
 
 
 def _temperature(numbers: list[NumberSpan], question: Question) -> NumberSpan | None:
@@ -224,21 +260,24 @@ def _by_temperature(span: NumberSpan, words: list[str], question: Question) -> S
     return SpokenAnswer(value, matched, f"temperature {span.value:g} {sign} {limit:g}")
 
 
-def _by_words(signals: list, others: list, unsure: list) -> SpokenAnswer:
-    if unsure:
-        return SpokenAnswer("unknown", unsure[0], f"not an answer: {unsure[0]!r}")
-    values = {value for _, value, _ in signals}
+def _by_words(heard: _Heard) -> SpokenAnswer:
+    if heard.unsure:
+        return SpokenAnswer("unknown", heard.unsure[0], f"not an answer: {heard.unsure[0]!r}")
+    values = {value for _, value, _ in heard.signals}
     if len(values) == 1:
         value = values.pop()
-        matched = ", ".join(phrase for _, _, phrase in signals)
+        matched = ", ".join(phrase for _, _, phrase in heard.signals)
         return SpokenAnswer(value, matched, f"{value}: {matched!r}")
     if values:
-        first = {value: phrase for _, value, phrase in reversed(signals)}
+        first = {value: phrase for _, value, phrase in reversed(heard.signals)}
         return SpokenAnswer("unknown", None,
                             f"contradictory: {first['yes']!r} (yes) and {first['no']!r} (no)")
-    if others:
+    if heard.others:
         return SpokenAnswer("unknown", None, "only other questions' symptoms: "
-                            + ", ".join(others))
+                            + ", ".join(heard.others))
+    if heard.elsewhere:
+        return SpokenAnswer("unknown", None, f"{heard.elsewhere[0]!r} is about something "
+                                             "not in this question")
     return SpokenAnswer("unknown", None, "no answer word")
 
 
@@ -251,11 +290,11 @@ def map_transcript(text: str, question: Question, *, confidence: float | None = 
     numbers = find_numbers(words)
     temperature = _temperature(numbers, question)
     number = temperature.value if temperature else (numbers[0].value if numbers else None)
-    signals, others, unsure = _signals(_segment(words, numbers, _lexicon(question)))
-    if temperature is not None and not unsure:
+    heard = _signals(_segment(words, numbers, _lexicon(question)))
+    if temperature is not None and not heard.unsure:
         answer = _by_temperature(temperature, words, question)
     else:
-        answer = _by_words(signals, others, unsure)
+        answer = _by_words(heard)
     if confidence is not None and confidence < threshold:
         answer = SpokenAnswer("unknown", answer.matched,
                               f"confidence {confidence:.2f} below {threshold:.2f}, "

@@ -23,9 +23,25 @@ def normalize(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """Strip tones and vowel marks so that tone errors compare equal ("mệt mồi" -> "met moi")."""
+    """Strip tones, vowel marks and the đ stroke: how text typed without accents looks."""
     decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
+_TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền sắc ngã hỏi nặng
+
+
+def tone_fold(text: str) -> str:
+    """Strip only the five tone marks: a tone error compares equal ("mồi" = "mỏi")."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONE_MARKS))
+
+
+def sounds_like(word: str, target: str) -> bool:
+    """Whether a word may stand for target: the same, a tone error, or typed without accents."""
+    if word == target or tone_fold(word) == tone_fold(target):
+        return True
+    return word.isascii() and word == fold(target)
 
 
 # --- numbers read aloud -----------------------------------------------------------------
@@ -40,13 +56,13 @@ HALF = {"rưỡi", "rưởi", "rưới"}
 DECIMAL_MARKS = {"phẩy", "chấm", "độ"}
 DEGREE = {"độ"}
 # Words that sound like a number but are usually something else: never fold-matched.
-NOT_NUMBERS = {"bà", "bá", "bạ", "sau", "nam", "bay", "bây", "bày", "tâm", "tấm", "tam", "chin"}
+NOT_NUMBERS = {"bà", "bá", "bạ", "sau", "nam", "bay", "bày", "tam", "tạm"}
 # A number followed by one of these is a count, not a temperature ("ba bốn ngày").
 COUNT_UNITS = {"ngày", "hôm", "bữa", "lần", "tuổi", "tiếng", "giờ", "phút", "tuần", "tháng",
                "người", "cái", "viên", "lít", "ký", "kg", "cân"}
 
-_FOLDED_UNITS = {fold(w): v for w, v in UNIT_VARIANTS.items()}
-_FOLDED_DIGITS = {fold(w): v for w, v in DIGITS.items()}
+_FOLDED_UNITS = {fold(w): (w, v) for w, v in UNIT_VARIANTS.items()}
+_FOLDED_DIGITS = {fold(w): (w, v) for w, v in DIGITS.items()}
 
 
 @dataclass(frozen=True)
@@ -59,12 +75,13 @@ class NumberSpan:
     unit: str | None = None  # the word after it: "độ", "ngày", ... or None
 
 
-def _lookup(token: str, exact: dict[str, int], folded: dict[str, int]) -> int | None:
+def _lookup(token: str, exact: dict[str, int], folded: dict[str, tuple]) -> int | None:
     if token in exact:
         return exact[token]
     if token in NOT_NUMBERS or token in ZERO:
         return None
-    return folded.get(fold(token))
+    word, value = folded.get(fold(token), ("", None))
+    return value if word and sounds_like(token, word) else None
 
 
 def _digit(token: str) -> int | None:
@@ -76,7 +93,7 @@ def _unit(token: str) -> int | None:
 
 
 def _is_ten(token: str) -> bool:
-    return fold(token) == "muoi"
+    return sounds_like(token, TEN)
 
 
 def _at(words: list[str], i: int) -> str:

@@ -90,7 +90,9 @@ NEGATIONS = [
     ("fever", "nóng sốt", "yes"),
     ("fever", "người nóng", "yes"),
     ("fever", "sốt thì có", "yes"),
-    ("fever", "sót", "yes"),  # tone error
+    ("fever", "sột", "yes"),  # tone error
+    ("fever", "cô ơi, không", "no"),  # "cô" is not "có"
+    ("fever", "do bận nên không sốt", "no"),  # "do" is not an accent-less "đỡ"
     ("fever", "hai ngày nay sốt", "yes"),
     ("fever", "sốt ba bốn ngày rồi", "yes"),
 ]
@@ -110,6 +112,12 @@ UNSURE_OR_CONTRADICTORY = [
     ("fever", "  ... ?! ", "unknown"),
     ("fever", "gì cơ", "unknown"),
     ("fever", "lúc có lúc không", "unknown"),
+    ("fever", "tôi bị cảm", "unknown"),  # a cold: "bị" is about "cảm"
+    ("fever", "có thể", "unknown"),  # "can", not "yes"
+    ("fever", "không uống thuốc", "unknown"),  # about the medicine
+    ("fever", "vâng, tôi bị cảm", "yes"),
+    ("fever", "không thấy gì", "no"),
+    ("fever", "không sao đâu", "no"),
 ]
 
 OTHER_QUESTIONS = [
@@ -291,6 +299,8 @@ def test_reasons_name_the_words():
     assert "(cough)" in other.reason and other.matched is None
     assert answer("fever", "không biết").reason == "not an answer: 'không biết'"
     assert answer("fever", "").reason == "empty transcript"
+    assert "'bị cảm' is about something" in answer("fever", "bị cảm").reason
+    assert answer("fever", "alo").reason == "no answer word"
 
 
 def test_as_dict_has_number_only_when_found():
