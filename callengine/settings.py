@@ -92,7 +92,15 @@ class Settings:
     trunk_down_cooloff: float = 60  # seconds a down trunk is skipped
     attempt_grace: float = 15  # wait for late events before calling an attempt lost
     plan_time: str = "07:30"  # local time the daily plan creates the day's calls
+    monitoring_days_returnee: int = 14  # from the arrival date
+    monitoring_days_f1: int = 14  # from the last contact
+    monitoring_days_f2: int = 7  # from the last contact
     log_level: str = "INFO"
+
+    def monitoring_days(self) -> dict[str, int]:
+        """Monitoring period per category, for the import."""
+        return {"returnee": self.monitoring_days_returnee, "F1": self.monitoring_days_f1,
+                "F2": self.monitoring_days_f2}
 
     @property
     def effective_database_url(self) -> str:

@@ -1,0 +1,1 @@
+"""Importing CDC lists: reader -> headers -> rows -> merge -> service; commands for the CLI."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from callengine.importer.text import word_key
 
@@ -30,6 +31,7 @@ _RETURNEE_WORDS = (
 )
 
 
+@lru_cache(maxsize=1024)
 def parse_category(raw: str) -> str | None:
     """F0/F1/F2/returnee for a hand-typed class ('f1', 'F 1', 'Tiếp xúc gần (F1)'), else None."""
     bracketed = _IN_BRACKETS.search(raw)

@@ -82,11 +82,11 @@ def cmd_import(args) -> int:
     db = Database(settings.effective_database_url)
     try:
         report = import_files(db, args.paths, list_date=list_date, category=args.category,
-                              dry_run=args.dry_run, progress=True)
+                              dry_run=args.dry_run, progress=True,
+                              period_days=settings.monitoring_days())
     except UnreadableFiles as exc:
-        for problem in exc.problems:
+        for problem in exc.problems:  # one line per file; nothing was imported
             print(f"callengine: {problem}", file=sys.stderr)
-        print("callengine: không nhập gì (chưa ghi gì vào cơ sở dữ liệu)", file=sys.stderr)
         return 2
     finally:
         db.dispose()
@@ -120,7 +120,7 @@ def format_summary(report, list_date: date, errors_out: str | None = None) -> st
     sheet_errors = [e for e in report.errors if e.row is None]
     if sheet_errors:
         lines.append("Trang không được nhập:")
-        lines += [f"  {e.file} › {e.sheet}: {e.reason}" for e in sheet_errors]
+        lines += [f"  {e.file}: {e.reason}" for e in sheet_errors]
     if row_errors:
         lines.append("Dòng bị từ chối (sửa trong tệp rồi nhập lại):")
         lines += [f"  {e.file} › {e.sheet} › dòng {e.row}: {e.reason}"

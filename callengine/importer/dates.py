@@ -1,9 +1,10 @@
-"""Dates from hand-typed lists: Excel date cells and day-first text, checked against the list date."""
+"""Dates from hand-typed lists: Excel date cells and day-first text, near the list's date."""
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from callengine.importer.text import cell_text, plain
 
@@ -33,7 +34,12 @@ def parse_date(value: object, list_date: date) -> date:
         return _checked(value, value, list_date)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _checked(_from_serial(value), value, list_date)
-    text = cell_text(value)
+    return _parse_text(cell_text(value), list_date)
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(text: str, list_date: date) -> date:
+    """parse_date for text; lists repeat a few dates many times, so results are cached."""
     return _checked(_from_text(text, list_date), text, list_date)
 
 
@@ -90,8 +96,10 @@ def _checked(result: date, shown: object, list_date: date) -> date:
     earliest = list_date - timedelta(days=MAX_DAYS_BEFORE_LIST)
     latest = list_date + timedelta(days=MAX_DAYS_AFTER_LIST)
     if not earliest <= result <= latest:
+        text, read = cell_text(shown), result.strftime("%d/%m/%Y")
+        read_as = "" if text == read else f" ({read})"
         raise InvalidDate(
-            f"ngày '{cell_text(shown)}' ({result.strftime('%d/%m/%Y')}) quá xa ngày của danh sách "
+            f"ngày '{text}'{read_as} quá xa ngày của danh sách "
             f"({list_date.strftime('%d/%m/%Y')}); kiểm tra lại năm"
         )
     return result

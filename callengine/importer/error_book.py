@@ -12,12 +12,12 @@ import re
 from datetime import date, datetime, time
 from pathlib import Path
 
-from callengine.importer.service import ImportReport, RejectedRow
+from callengine.importer.service import ERROR_SUMMARY_HEADER, ImportReport, RejectedRow
 from callengine.importer.text import plain
 from callengine.results import neutralise
 
 SUMMARY_TITLE = "Tổng hợp lỗi"
-SUMMARY_COLUMNS = ("Tệp", "Trang", "Dòng", "Cột", "Giá trị", "Lý do")
+SUMMARY_COLUMNS = ERROR_SUMMARY_HEADER
 ROW_COLUMN = "Dòng gốc"
 REASON_COLUMN = "Lý do"
 _BAD_TITLE_CHARS = re.compile(r"[\[\]:*?/\\]")

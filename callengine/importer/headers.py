@@ -85,6 +85,8 @@ SYNONYMS: tuple[tuple[str, str, bool], ...] = (
 # any contact). Other columns of a single-valued field are kept as notes.
 _SYNONYMS: dict[str, tuple[str, bool]] = {word_key(s): (f, exact) for s, f, exact in SYNONYMS}
 _BY_LENGTH = sorted(_SYNONYMS, key=len, reverse=True)
+# Abbreviations written with dots or spaces ('S.Đ.T', 'C M N D') compared without them.
+_COMPACT = {s.replace(" ", ""): f for s, (f, _) in _SYNONYMS.items() if " " not in s}
 MULTI_VALUED = frozenset({PHONE, NOTE, IGNORED})
 
 
@@ -124,6 +126,9 @@ def match_header(text: str) -> str | None:
         field_name, exact = _SYNONYMS[synonym]
         if not exact and key.startswith(synonym + " "):
             return field_name
+    words = key.split()
+    if len(words) > 1 and all(len(w) == 1 for w in words):
+        return _COMPACT.get("".join(words))
     return None
 
 

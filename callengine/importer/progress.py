@@ -48,3 +48,11 @@ def _is_terminal(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def note(message: str, rows: int, stream: TextIO | None = None) -> None:
+    """One line on a terminal before a long step without a bar (writing `rows` rows)."""
+    stream = stream if stream is not None else sys.stderr
+    if rows > PROGRESS_MIN_ROWS and _is_terminal(stream):
+        stream.write(message + "\n")
+        stream.flush()

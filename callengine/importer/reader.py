@@ -143,9 +143,13 @@ def _read_with_pandas(path: Path, engine: str) -> list[Sheet]:
         visible = _visibility(book, engine)
         frames = pd.read_excel(book, sheet_name=None, header=None, dtype=object,
                                keep_default_na=False, na_values=[])
-    return [Sheet(str(title), _trimmed(frame.to_numpy(dtype=object).tolist()),
-                  visible.get(str(title), True))
-            for title, frame in frames.items()]
+    sheets = []
+    for title in list(frames):
+        frame = frames.pop(title)  # each frame is freed once its rows are taken
+        sheets.append(Sheet(str(title), _trimmed(frame.to_numpy(dtype=object).tolist()),
+                            visible.get(str(title), True)))
+        del frame
+    return sheets
 
 
 def _visibility(book, engine: str) -> dict[str, bool]:

@@ -15,7 +15,7 @@ from callengine.importer import headers as h
 from callengine.importer.categories import F0, RETURNEE, parse_category
 from callengine.importer.dates import InvalidDate, parse_date, parse_year
 from callengine.importer.headers import HeaderMatch
-from callengine.importer.text import cell_text, clean, fold, has_letter, plain, word_key
+from callengine.importer.text import cell_text, fold, has_letter, plain, word_key
 from callengine.phones import InvalidPhone, PhoneNumber, normalize_phone, parse_phone_cell
 
 # Column sizes of callengine.store.models.Person.
@@ -406,4 +406,4 @@ def join_notes(fragments: list[str]) -> str | None:
     return "\n".join(fragments) if fragments else None
 
 
-__all__ = ["PersonRecord", "Rejected", "RowError", "SheetContext", "clean", "validate_row"]
+__all__ = ["PersonRecord", "Rejected", "RowError", "SheetContext", "validate_row"]

@@ -12,33 +12,30 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from callengine.clock import SystemClock, to_db
 from callengine.errors import CallengineError
 from callengine.importer import headers as h
-from callengine.importer.categories import DEFAULT_PERIOD_DAYS, F0, SEVERITY
+from callengine.importer.categories import DEFAULT_PERIOD_DAYS
 from callengine.importer.headers import HeaderNotFound, find_header
-from callengine.importer.progress import Progress
+from callengine.importer.merge import PERSON_COLUMNS, Merger, PersonState, classify
+from callengine.importer.progress import Progress, note
 from callengine.importer.reader import Sheet, UnreadableFile, Workbook, read_file
-from callengine.importer.rows import (
-    MAX_ALT_PHONES_CHARS, PersonRecord, Rejected, SheetContext, join_notes, split_notes,
-    validate_row,
-)
-from callengine.importer.text import fold, word_key
+from callengine.importer.rows import PersonRecord, Rejected, SheetContext, validate_row
+from callengine.importer.text import cell_text, word_key
 from callengine.store.db import Database
 from callengine.store.models import ImportBatch, MonitoringPeriod, Person
 
-STATUS_MONITORING = "monitoring"  # called every day until monitoring_end
-STATUS_ENDED = "ended"  # monitoring over (set by the daily plan); a new exposure reopens it
-STATUS_F0 = "F0"  # a patient: stored, never called
-
-LOOKUP_CHUNK = 500  # values per IN (...) when looking people up
+LOOKUP_CHUNK = 2000  # values per IN (...) when looking people up
+IMPORT_LOCK_KEY = 0x63656E67696D70  # PostgreSQL advisory lock held by a writing import
+# First row of the summary sheet of our own error workbook: skipped when it is re-imported.
+ERROR_SUMMARY_HEADER = ("Tệp", "Trang", "Dòng", "Cột", "Giá trị", "Lý do")
 _DISTRICT_SHEET = re.compile(r"^(?:huyen|thi xa|thanh pho|tp|tx|quan)\b")
 
 
@@ -174,6 +171,9 @@ def import_files(
     """Validate every file, then (unless dry_run) write everything in one transaction."""
     validation = validate_files(sources, list_date=list_date, category=category,
                                 progress=progress)
+    if progress and not dry_run:
+        note(f"Đang ghi {len(validation.records)} dòng vào cơ sở dữ liệu...",
+             len(validation.records))
     counts = write_records(db, validation, now=now or SystemClock().now(),
                            period_days=period_days, dry_run=dry_run)
     return ImportReport(
@@ -222,7 +222,7 @@ def _validate_book(book: Workbook, validation: Validation, progress: bool) -> No
             header = find_header(sheet.rows)
         except HeaderNotFound as exc:
             phone_headers += exc.has_phone
-            if sheet.visible:
+            if sheet.visible and not _is_error_summary(sheet):
                 issues.append(ImportIssue(book.name, sheet.name, None, None, None,
                                           f"Trang '{sheet.name}': {exc}"))
             continue
@@ -240,6 +240,12 @@ def _validate_book(book: Workbook, validation: Validation, progress: bool) -> No
                                         f"{h.HEADER_SEARCH_ROWS} dòng đầu của trang nào")
     validation.files.append(summary)
     validation.issues.extend(issues)
+
+
+def _is_error_summary(sheet: Sheet) -> bool:
+    """The first sheet of an error workbook (fixed rows are in the sheets after it)."""
+    first = tuple(cell_text(c) for c in sheet.rows[0][:len(ERROR_SUMMARY_HEADER)])
+    return first == ERROR_SUMMARY_HEADER
 
 
 def _validate_sheet(book: Workbook, file_index: int, sheet: Sheet, header: h.HeaderMatch,
@@ -288,208 +294,6 @@ def district_from_sheet(name: str) -> str | None:
 # --- phase 2: merging and writing -----------------------------------------------------------
 
 
-_PERSON_COLUMNS = (
-    "full_name", "name_key", "phone", "alt_phones", "carrier", "national_id", "category",
-    "birth_year", "sex", "village", "commune", "district", "address", "origin", "notes",
-    "status", "monitoring_start", "monitoring_end",
-)
-_FILLABLE = ("national_id", "birth_year", "sex", "village", "commune", "district", "address",
-             "origin")
-
-
-@dataclass(slots=True)
-class _Period:
-    id: int | None
-    category: str
-    start: date
-    end: date
-    list_date: date | None
-    order: tuple[int, int]  # (0, id) for stored periods, (1, n) for new ones: later wins ties
-    file_index: int | None = None
-    source: str | None = None
-    stored_end: date | None = None
-
-
-@dataclass(slots=True, eq=False)
-class _Person:
-    id: int | None
-    values: dict
-    stored: dict | None  # values as loaded (None for a new person)
-    periods: dict[tuple[str, date], _Period]
-    file_index: int  # file that first named the person in this import
-
-    @property
-    def phones(self) -> list[str]:
-        return [self.values["phone"], *self.values["alt_phones"].split()]
-
-
-class _Merger:
-    """Merges records into people, in memory, with the identity rules of the import."""
-
-    def __init__(self, list_date: date, period_days: Mapping[str, int]) -> None:
-        self.list_date = list_date
-        self.period_days = period_days
-        self.by_id: dict[str, _Person] = {}
-        self.by_phone: dict[str, list[_Person]] = {}
-        self.touched: dict[int, _Person] = {}  # id(person) -> person, in first-touch order
-        self._sequence = 0
-
-    def load(self, person_rows: Iterable[Mapping], period_rows: Iterable[Mapping]) -> None:
-        """Register stored people and their periods."""
-        people: dict[int, _Person] = {}
-        for row in person_rows:
-            values = {c: row[c] for c in _PERSON_COLUMNS}
-            values["alt_phones"] = values["alt_phones"] or ""
-            stored = dict(values)
-            values["name_key"] = fold(values["full_name"] or "")  # whoever stored it
-            person = _Person(row["id"], values, stored, {}, -1)
-            people[row["id"]] = person
-            self._index(person)
-        for row in period_rows:
-            person = people[row["person_id"]]
-            person.periods[(row["category"], row["start_date"])] = _Period(
-                row["id"], row["category"], row["start_date"], row["end_date"],
-                row["list_date"], (0, row["id"]), stored_end=row["end_date"])
-
-    def _index(self, person: _Person) -> None:
-        if person.values["national_id"]:
-            self.by_id.setdefault(person.values["national_id"], person)
-        for phone in person.phones:
-            bucket = self.by_phone.setdefault(phone, [])
-            if not any(p is person for p in bucket):
-                bucket.append(person)
-
-    def add(self, located: Located, source: str) -> None:
-        """Merge one record: find (or create) its person, then record the appearance."""
-        record = located.record
-        person = self._find(record)
-        if person is None:
-            person = self._new(record, located.file_index)
-        else:
-            self._fill(person, record)
-        if id(person) not in self.touched:
-            self.touched[id(person)] = person
-            if person.file_index < 0:
-                person.file_index = located.file_index
-        self._index(person)
-        self._appearance(person, record, located.file_index, source)
-
-    def _find(self, record: PersonRecord) -> _Person | None:
-        """By national ID; else by phone and folded name (a nameless side matches any name)."""
-        if record.national_id and record.national_id in self.by_id:
-            return self.by_id[record.national_id]
-        fallback = None
-        for number in (record.phone, *record.alt_phones):
-            for person in self.by_phone.get(number.e164, ()):
-                stored_id = person.values["national_id"]
-                if record.national_id and stored_id and stored_id != record.national_id:
-                    continue  # two different ID numbers: two people sharing a phone
-                if person.values["name_key"] == record.name_key:
-                    return person
-                if fallback is None and (not person.values["name_key"] or not record.name_key):
-                    fallback = person
-        return fallback
-
-    def _new(self, record: PersonRecord, file_index: int) -> _Person:
-        values = {
-            "full_name": record.full_name, "name_key": record.name_key,
-            "phone": record.phone.e164, "alt_phones": "", "carrier": record.phone.carrier,
-            "national_id": record.national_id, "category": None,
-            "birth_year": record.birth_year, "sex": record.sex, "village": record.village,
-            "commune": record.commune, "district": record.district, "address": record.address,
-            "origin": record.origin, "notes": None, "status": STATUS_MONITORING,
-            "monitoring_start": None, "monitoring_end": None,
-        }
-        person = _Person(None, values, None, {}, file_index)
-        self._merge_phones(person, record)
-        self._merge_notes(person, record)
-        return person
-
-    def _fill(self, person: _Person, record: PersonRecord) -> None:
-        """A second appearance fills empty fields, adds phones and notes; it never erases."""
-        values = person.values
-        if not values["full_name"] and record.full_name:
-            values["full_name"] = record.full_name
-        values["name_key"] = fold(values["full_name"] or "")
-        for name in _FILLABLE:
-            new = getattr(record, name)
-            if new is not None and values[name] in (None, ""):
-                if name == "national_id" and new in self.by_id:
-                    continue  # the ID belongs to someone else
-                values[name] = new
-        self._merge_phones(person, record)
-        self._merge_notes(person, record)
-
-    def _merge_phones(self, person: _Person, record: PersonRecord) -> None:
-        values = person.values
-        alternates = values["alt_phones"].split()
-        for number in (record.phone, *record.alt_phones):
-            e164 = number.e164
-            if e164 == values["phone"] or e164 in alternates:
-                continue
-            if len(" ".join([*alternates, e164])) > MAX_ALT_PHONES_CHARS:
-                values["notes"] = _with_note(values["notes"], f"Số khác: {number.national()}")
-                continue
-            alternates.append(e164)
-        values["alt_phones"] = " ".join(alternates)
-        if values["carrier"] in (None, "", "unknown"):
-            values["carrier"] = record.phone.carrier if record.phone.e164 == values["phone"] \
-                else values["carrier"]
-
-    def _merge_notes(self, person: _Person, record: PersonRecord) -> None:
-        for note in record.notes:
-            person.values["notes"] = _with_note(person.values["notes"], note)
-
-    def _appearance(self, person: _Person, record: PersonRecord, file_index: int,
-                    source: str) -> None:
-        """One monitoring period per (class, date); the same appearance again changes nothing."""
-        key = (record.category, record.event_date)
-        end = record.event_date + timedelta(days=self.period_days[record.category])
-        period = person.periods.get(key)
-        if period is not None:
-            period.end = max(period.end, end)
-            return
-        self._sequence += 1
-        person.periods[key] = _Period(None, record.category, record.event_date, end,
-                                      self.list_date, (1, self._sequence), file_index, source)
-
-    def finish(self) -> None:
-        """Class, status and monitoring dates of every touched person, from all periods."""
-        for person in self.touched.values():
-            _derive(person, self.list_date)
-
-
-def _with_note(notes: str | None, note: str) -> str | None:
-    """Notes plus one fragment, unless it is already there (so re-imports change nothing)."""
-    fragments = split_notes(notes)
-    if note in fragments:
-        return notes
-    return join_notes([*fragments, note])
-
-
-def _derive(person: _Person, list_date: date) -> None:
-    values = person.values
-    periods = list(person.periods.values())
-    stored = person.stored or {}
-    ranked = [(SEVERITY[p.category], p.list_date or date.min, p.start, p.order, p.category)
-              for p in periods]
-    if stored.get("category") in SEVERITY and not any(p.id for p in periods):
-        ranked.append((SEVERITY[stored["category"]], date.min, date.min, (-1, 0),
-                       stored["category"]))
-    values["category"] = max(ranked)[-1]
-    old_end = stored.get("monitoring_end")
-    values["monitoring_start"] = min(
-        [p.start for p in periods] + ([stored["monitoring_start"]]
-                                      if stored.get("monitoring_start") else []))
-    values["monitoring_end"] = max([p.end for p in periods] + ([old_end] if old_end else []))
-    if values["category"] == F0:
-        values["status"] = STATUS_F0
-    elif person.id is not None and stored.get("status") == STATUS_ENDED and \
-            values["monitoring_end"] > (old_end or date.min) and \
-            values["monitoring_end"] >= list_date:
-        values["status"] = STATUS_MONITORING  # exposed again after monitoring ended
-
-
 def write_records(
     db: Database,
     validation: Validation,
@@ -502,13 +306,18 @@ def write_records(
     days = {**DEFAULT_PERIOD_DAYS, **(period_days or {})}
     stamp = to_db(now)
     with db.session() as session:
-        merger = _Merger(validation.list_date, days)
+        if not dry_run:
+            _one_import_at_a_time(session)
+        merger = Merger(validation.list_date, days)
         _load_existing(session, merger, [loc.record for loc in validation.records])
         files = validation.files
         for located in validation.records:
-            merger.add(located, _source(files[located.file_index].name, located))
+            merger.add(located.record, located.file_index,
+                       _source(files[located.file_index].name, located))
         merger.finish()
-        created, changed, unchanged = _classify(merger.touched.values())
+        created, changed, unchanged = classify(merger.touched.values())
+        for summary in files:
+            summary.created = summary.updated = 0
         for person in created:
             files[person.file_index].created += 1
         for person in changed:
@@ -521,6 +330,14 @@ def write_records(
         return WriteCounts(len(created), len(changed), len(unchanged))
 
 
+def _one_import_at_a_time(session: Session) -> None:
+    """On PostgreSQL, wait for any other import to commit before looking people up, so that
+    two imports of overlapping lists cannot both create the same person. (SQLite has one
+    writer at a time anyway; its lock is taken at the first write, after the lookups.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK_KEY)))
+
+
 def _source(file: str, located: Located) -> str:
     return f"{file} › {located.sheet} › dòng {located.record.row}"[:300]
 
@@ -530,7 +347,7 @@ def _chunks(values: Sequence, size: int = LOOKUP_CHUNK) -> Iterator[Sequence]:
         yield values[start:start + size]
 
 
-def _load_existing(session: Session, merger: _Merger, records: list[PersonRecord]) -> None:
+def _load_existing(session: Session, merger: Merger, records: list[PersonRecord]) -> None:
     """Look up, in bulk, everyone the records may refer to (by ID and by any of their phones)."""
     people = Person.__table__
     ids = sorted({r.national_id for r in records if r.national_id})
@@ -538,28 +355,26 @@ def _load_existing(session: Session, merger: _Merger, records: list[PersonRecord
     rows: dict[int, Mapping] = {}
     for column, values in ((people.c.national_id, ids), (people.c.phone, phones)):
         for chunk in _chunks(values):
-            for row in session.execute(select(people).where(column.in_(chunk))).mappings():
+            for row in session.execute(select(people).where(_among(column, chunk))).mappings():
                 rows[row["id"]] = row
     periods = MonitoringPeriod.__table__
     period_rows: list[Mapping] = []
     for chunk in _chunks(sorted(rows)):
         period_rows += session.execute(
-            select(periods).where(periods.c.person_id.in_(chunk))).mappings().all()
+            select(periods).where(_among(periods.c.person_id, chunk))).mappings().all()
     merger.load([rows[k] for k in sorted(rows)], period_rows)
 
 
-def _classify(people: Iterable[_Person]) -> tuple[list[_Person], list[_Person], list[_Person]]:
-    """New people, stored people whose row or periods changed, and the unchanged."""
-    created, changed, unchanged = [], [], []
-    for person in people:
-        if person.id is None:
-            created.append(person)
-        elif person.values != person.stored or any(
-                p.id is None or p.end != p.stored_end for p in person.periods.values()):
-            changed.append(person)
-        else:
-            unchanged.append(person)
-    return created, changed, unchanged
+def _among(column, values: Sequence):
+    """column IN (values), the values written into the SQL as literals.
+
+    With bound parameters PostgreSQL soon switches to a generic plan that compares each row
+    with every value (no hashing, and no index while a freshly imported table has no
+    statistics): 1.8 s per lookup on 100,000 people. Literal lists get a custom plan with a
+    hashed IN. The values are E.164 numbers, identity numbers and ids, quoted by SQLAlchemy.
+    """
+    return column.in_(bindparam(f"among_{column.name}", value=list(values), expanding=True,
+                                literal_execute=True))
 
 
 def _write_batches(session: Session, validation: Validation, stamp: datetime) -> list[int]:
@@ -568,30 +383,62 @@ def _write_batches(session: Session, validation: Validation, stamp: datetime) ->
              "category": validation.category, "sheets": f.sheets, "rows": f.rows,
              "created": f.created, "updated": f.updated, "rejected": f.rejected,
              "skipped": f.skipped, "created_at": stamp} for f in validation.files]
+    return _insert_returning_ids(session, ImportBatch.__table__, rows)
+
+
+def _insert_returning_ids(session: Session, table, rows: list[dict]) -> list[int]:
+    """INSERT ... RETURNING id, ids in the order of `rows`."""
     if not rows:
         return []
-    return list(session.scalars(
-        insert(ImportBatch).returning(ImportBatch.id, sort_by_parameter_order=True), rows))
+    statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    return list(session.execute(statement, rows).scalars())
 
 
-def _insert_people(session: Session, people: list[_Person], stamp: datetime) -> None:
+def _insert_people(session: Session, people: list[PersonState], stamp: datetime) -> None:
+    """Bulk INSERT of new people with ids chosen beforehand, so that periods can refer to them.
+
+    A batched INSERT ... RETURNING in parameter order is slow on PostgreSQL (4-10x a plain
+    one) and row-by-row on SQLite, so the ids are allocated first (see _allocate_ids).
+    """
     if not people:
         return
-    rows = [{**p.values, "created_at": stamp, "updated_at": stamp} for p in people]
-    ids = session.scalars(
-        insert(Person).returning(Person.id, sort_by_parameter_order=True), rows).all()
+    table = Person.__table__
+    ids = _allocate_ids(session, table, len(people))
+    rows = [{**p.values, "id": i, "created_at": stamp, "updated_at": stamp}
+            for p, i in zip(people, ids)]
+    session.execute(insert(table), rows)
     for person, new_id in zip(people, ids):
         person.id = new_id
 
 
-def _update_people(session: Session, people: list[_Person], stamp: datetime) -> None:
-    rows = [{"id": p.id, **p.values, "updated_at": stamp} for p in people
+def _allocate_ids(session: Session, table, count: int) -> list[int]:
+    """`count` unused ids of `table`.
+
+    PostgreSQL: from the table's own sequence, so concurrent inserts never collide.
+    SQLite: after the largest id; the audit rows were written first, so this transaction
+    already holds SQLite's only write lock and no other writer can take an id in between.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        return list(session.execute(
+            select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+        ).scalars())
+    start = (session.execute(select(func.max(table.c.id))).scalar() or 0) + 1
+    return list(range(start, start + count))
+
+
+def _update_people(session: Session, people: list[PersonState], stamp: datetime) -> None:
+    rows = [{"b_id": p.id, **p.values, "updated_at": stamp} for p in people
             if p.values != p.stored]
     if rows:
-        session.execute(update(Person), rows)
+        table = Person.__table__
+        statement = update(table).where(table.c.id == bindparam("b_id")).values(
+            {c: bindparam(c) for c in (*PERSON_COLUMNS, "updated_at")})
+        session.execute(statement, rows)
 
 
-def _write_periods(session: Session, people: list[_Person], batch_ids: list[int],
+def _write_periods(session: Session, people: list[PersonState], batch_ids: list[int],
                    stamp: datetime) -> None:
     """New periods in bulk; stored periods only ever get a later end."""
     new_rows, longer = [], []
@@ -607,8 +454,10 @@ def _write_periods(session: Session, people: list[_Person], batch_ids: list[int]
                     "created_at": stamp,
                 })
             elif period.stored_end is not None and period.end > period.stored_end:
-                longer.append({"id": period.id, "end_date": period.end})
+                longer.append({"b_id": period.id, "end_date": period.end})
+    table = MonitoringPeriod.__table__
     if new_rows:
-        session.execute(insert(MonitoringPeriod), new_rows)
+        session.execute(insert(table), new_rows)
     if longer:
-        session.execute(update(MonitoringPeriod), longer)
+        session.execute(update(table).where(table.c.id == bindparam("b_id"))
+                        .values(end_date=bindparam("end_date")), longer)

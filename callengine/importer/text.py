@@ -8,7 +8,6 @@ import unicodedata
 from datetime import date, datetime, time
 
 _NON_WORD = re.compile(r"[\W_]+")
-_FOLD_EXTRA = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d"})
 
 
 def plain(value: object) -> object:
@@ -35,11 +34,15 @@ def plain(value: object) -> object:
 
 def clean(text: str) -> str:
     """NFC with whitespace (line breaks, non-breaking spaces) collapsed to single spaces."""
-    return " ".join(unicodedata.normalize("NFC", text).split())
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(text.split())
 
 
 def cell_text(value: object) -> str:
     """A cell as staff see it: '' for blanks, 912345678 not 912345678.0, dates dd/mm/yyyy."""
+    if type(value) is str:  # the common case, first
+        return clean(value) if value else ""
     value = plain(value)
     if value is None:
         return ""
@@ -58,11 +61,27 @@ def cell_text(value: object) -> str:
     return clean(str(value))
 
 
+def _fold_table() -> dict[int, str | None]:
+    """Latin letters with diacritics -> base letter; combining marks -> removed."""
+    table: dict[int, str | None] = {}
+    for start, end in ((0x00C0, 0x024F), (0x1E00, 0x1EFF)):
+        for code in range(start, end + 1):
+            base = "".join(ch for ch in unicodedata.normalize("NFD", chr(code))
+                           if not unicodedata.combining(ch))
+            if base != chr(code):
+                table[code] = base
+    for code in range(0x0300, 0x0370):
+        table[code] = None
+    table.update({ord("đ"): "d", ord("Đ"): "D", ord("ð"): "d", ord("Ð"): "D"})
+    return table
+
+
+_FOLD = _fold_table()
+
+
 def fold(text: str) -> str:
     """Accent- and case-free form: 'Nguyễn  Văn An' and 'NGUYEN VAN AN' -> 'nguyen van an'."""
-    decomposed = unicodedata.normalize("NFD", text.translate(_FOLD_EXTRA))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(stripped.lower().split())
+    return " ".join(text.translate(_FOLD).lower().split())
 
 
 def word_key(text: str) -> str:

@@ -117,3 +117,8 @@ def test_a_malformed_scenario_names_the_field(raw, named, tmp_path):
     with pytest.raises(ConfigError) as error:
         parse_scenario(raw, tmp_path)
     assert named in str(error.value)
+
+
+def test_monitoring_periods_are_settings_passed_to_the_import():
+    settings = load_settings({"CALLENGINE_MONITORING_DAYS_F2": "10"})
+    assert settings.monitoring_days() == {"returnee": 14, "F1": 14, "F2": 10}
