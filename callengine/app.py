@@ -88,7 +88,8 @@ async def lead_daily_plan(engine: Engine, settings: Settings, clock: Clock,
     caught_up = False
     try:
         while not stop.is_set():
-            leader = await asyncio.to_thread(scheduler.tick)
+            leader = await asyncio.to_thread(scheduler.renew)
+            scheduler.follow(leader)
             if leader and not caught_up:
                 caught_up = True
                 if _past_plan_time(settings, clock):

@@ -54,14 +54,16 @@ class DailyScheduler:
         self.ttl = ttl
         self.scheduler: AsyncIOScheduler | None = None
 
-    def tick(self) -> bool:
-        """Renew or take the lease; start or stop APScheduler accordingly."""
-        leader = try_lease(self.db, self.holder, self.clock.now(), self.ttl)
+    def renew(self) -> bool:
+        """Take or renew the lease (blocking database work: run it in a thread)."""
+        return try_lease(self.db, self.holder, self.clock.now(), self.ttl)
+
+    def follow(self, leader: bool) -> None:
+        """Start or stop APScheduler to match the lease (on the event loop)."""
         if leader and self.scheduler is None:
             self._start()
         elif not leader and self.scheduler is not None:
             self.stop()
-        return leader
 
     def _start(self) -> None:
         store = SQLAlchemyJobStore(engine=self.db.engine, tablename="apscheduler_jobs")
@@ -74,9 +76,9 @@ class DailyScheduler:
                  self.scheduler.get_job(JOB_ID).next_run_time)
 
     def stop(self) -> None:
-        if self.scheduler is not None:
+        if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-            self.scheduler = None
+        self.scheduler = None
 
 
 def run_daily_plan() -> None:
