@@ -6,6 +6,7 @@ import asyncio
 import os
 from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -45,10 +46,28 @@ def lab():
     lab.down()
 
 
+class ShiftedClock(SystemClock):
+    """Real time moved so that the local time starts at a chosen moment."""
+
+    def __init__(self, local_start: datetime):
+        self.shift = local_start - datetime.now(timezone.utc)
+
+    def now(self):
+        return super().now() + self.shift
+
+
+LAB_MORNING = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+
+
 class LabRun:
-    """One test's use of the lab: a scenario, a database, and the engine's settings."""
+    """One test's use of the lab: a scenario, a database, and the engine's settings.
+
+    In-process engines run on a clock that starts at 09:00 local time on a fixed day, so no
+    test depends on when it runs (a retry after local midnight belongs to the next day).
+    """
 
     def __init__(self, lab: Lab, tmp_path: Path, database_url: str | None = None):
+        self.clock = ShiftedClock(LAB_MORNING)
         self.lab = lab
         self.tmp_path = tmp_path
         self.env = {"CALLENGINE_CONFIG": str(lab.engine_config), **FAST,
@@ -72,7 +91,7 @@ class LabRun:
         return self._db
 
     def call(self, *phones: str) -> None:
-        clock = SystemClock()
+        clock = self.clock
         settings = self.settings()
         from callengine.dialer.window import Window
 
@@ -81,7 +100,7 @@ class LabRun:
             schedule_call(self.db, phone, day, clock.now())
 
     def run_until_idle(self, timeout: float, clock=None, **env) -> None:
-        engine = build_engine(self.settings(**env), db=self.db, clock=clock)
+        engine = build_engine(self.settings(**env), db=self.db, clock=clock or self.clock)
         asyncio.run(asyncio.wait_for(run_engine(engine, until_idle=True), timeout))
 
     def attempts(self, phone: str) -> list[CallAttempt]:

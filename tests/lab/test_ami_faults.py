@@ -67,7 +67,7 @@ def test_a_cut_ami_connection_mid_call_loses_nothing_and_dials_once(lab_run):
         port = await proxy.start()
         engine = build_engine(lab_run.settings(CALLENGINE_AMI_PORT=str(port),
                                                CALLENGINE_AMI_PING_INTERVAL="1"),
-                              db=lab_run.db)
+                              db=lab_run.db, clock=lab_run.clock)
         running = asyncio.create_task(run_engine(engine, until_idle=True))
         while "fever" not in await asyncio.to_thread(lab_run.answers, PHONE):
             await asyncio.sleep(0.3)

@@ -11,6 +11,8 @@ import time
 
 import pytest
 
+from callengine.clock import SystemClock
+
 pytestmark = pytest.mark.lab
 
 ENDS_WHILE_DOWN = "+84912000301"  # answers at once: its call ends while the engine is dead
@@ -44,6 +46,7 @@ def cdr_rows(lab, uniqueids):
 
 def test_sigkill_mid_call_loses_no_answer_and_makes_no_duplicate_call(lab_run):
     lab = lab_run.lab
+    lab_run.clock = SystemClock()  # the engine runs as its own process, on the real clock
     lab_run.scenario({"residents": {
         ENDS_WHILE_DOWN: {"answer_after": 1, "keys": KEYS},
         STILL_LIVE: {"answer_after": 25, "keys": KEYS},

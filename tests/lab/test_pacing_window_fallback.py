@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from callengine.clock import SystemClock
+from tests.lab.conftest import ShiftedClock
 
 pytestmark = pytest.mark.lab
 
@@ -43,16 +43,6 @@ def test_channel_and_cps_limits_hold_under_50_due_calls(lab_run):
     intervals = [(a.created_at, a.ended_at) for a in attempts]
     assert max_concurrency(intervals) == 5  # the limit is reached and never passed
     assert max_starts_in_one_second([a.created_at for a in attempts]) <= 2
-
-
-class ShiftedClock(SystemClock):
-    """Real time moved so that the local time starts at a chosen moment."""
-
-    def __init__(self, local_start: datetime):
-        self.shift = local_start - datetime.now(timezone.utc)
-
-    def now(self):
-        return super().now() + self.shift
 
 
 def test_nothing_is_dialled_before_the_window_opens(lab_run):
