@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from callengine import contract
@@ -206,8 +206,8 @@ class AttemptRecords:
 
     def open_task_count(self, day: date) -> int:
         with self.db.session() as s:
-            return len(s.scalars(select(CallTask.id).where(
-                CallTask.day == day, CallTask.status.in_((TASK_PENDING, TASK_DIALING)))).all())
+            return s.scalar(select(func.count()).select_from(CallTask).where(
+                CallTask.day == day, CallTask.status.in_((TASK_PENDING, TASK_DIALING))))
 
     def close_day(self, day: date, now: datetime) -> int:
         """Pending tasks of a day whose window has closed become exhausted (and flagged)."""
