@@ -10,13 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callengine.clock import to_db
+from callengine.dialer.outcome import REACHED
 from callengine.questionnaire import Questionnaire
 from callengine.store.models import ATTEMPT_ENDED, TASK_EXHAUSTED, CallAttempt, CallTask
 from callengine.store.supervision import (
     FLAG_CALLBACK, FLAG_INVALID_NUMBER, FLAG_SYMPTOM, FLAG_UNREACHABLE, Flag,
 )
 
-REACHED = ("completed", "partial")  # someone answered the phone
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from callengine.dialer.outcome import REACHED
 from callengine.questionnaire import Questionnaire
 from callengine.store.db import Database
 from callengine.store.models import CallAttempt, CallTask
@@ -17,7 +18,6 @@ from callengine.store.supervision import Flag
 
 BASE_COLUMNS = ("phone", "full_name", "district", "commune", "outcome", "attempts")
 NO_DISTRICT = "Chưa rõ huyện"
-REACHED = ("completed", "partial")
 SUMMARY_HEADER = ("Huyện", "Xã/Phường", "Kế hoạch", "Liên lạc được", "Hoàn thành",
                   "Cần xử lý", "Không liên lạc được")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")

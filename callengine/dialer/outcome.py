@@ -32,6 +32,9 @@ _BY_DIAL_STATUS = {
     "BUSY": BUSY, "NOANSWER": NO_ANSWER, "CONGESTION": CONGESTION, "CHANUNAVAIL": FAILED,
 }
 _BY_REASON = {5: BUSY, 3: NO_ANSWER, 8: CONGESTION}
+FINAL = frozenset({COMPLETED, INVALID})  # never retried: the task is done for the day
+REACHED = (COMPLETED, PARTIAL)  # someone answered the phone
+
 # Causes that say the trunk, not the resident, failed: they feed the trunk's circuit breaker.
 TRUNK_FAULT_CAUSES = frozenset({3, 20, 27, 34, 38, 41, 42, 102})
 

@@ -178,7 +178,7 @@ class AttemptRecords:
         if next_at is not None:
             task.status, task.next_attempt_at = TASK_PENDING, to_db(next_at)
         else:
-            final = outcome in (oc.COMPLETED, oc.INVALID)
+            final = outcome in oc.FINAL
             task.status = TASK_DONE if final else TASK_EXHAUSTED
             task.next_attempt_at = None
         return next_at

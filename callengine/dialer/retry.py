@@ -10,7 +10,6 @@ from callengine.settings import Settings
 
 _ONCE = {oc.PARTIAL, oc.REJECTED}
 _BACKOFF = {oc.CONGESTION, oc.FAILED}
-_FINAL = {oc.COMPLETED, oc.INVALID}
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class RetryPolicy:
     def next_attempt(self, history: list[str], ended_at: datetime) -> datetime | None:
         """When to call again given today's outcomes so far (last = the latest), or None."""
         latest = history[-1]
-        if latest in _FINAL or len(history) >= self.max_attempts:
+        if latest in oc.FINAL or len(history) >= self.max_attempts:
             return None
         same = history.count(latest)
         if latest in _ONCE and same > 1:
