@@ -108,6 +108,7 @@ def cmd_results(args) -> int:
 def cmd_plan(args) -> int:
     from callengine.clock import SystemClock
     from callengine.dialer.window import Window
+    from callengine.greetings import attach_greetings
     from callengine.planning import plan_day
     from callengine.store.db import Database
 
@@ -116,10 +117,15 @@ def cmd_plan(args) -> int:
     now = SystemClock().now()
     day = date.fromisoformat(args.date) if args.date else window.local_day(now)
     db = Database(settings.effective_database_url)
-    result = plan_day(db, day, now, window)
-    db.dispose()
-    print(f"Kế hoạch gọi ngày {day.isoformat()}: {result.created} cuộc gọi mới, "
-          f"{result.ended} người kết thúc theo dõi, {result.cancelled} cuộc gọi đã hủy")
+    try:
+        result = plan_day(db, day, now, window)
+        print(f"Kế hoạch gọi ngày {day.isoformat()}: {result.created} cuộc gọi mới, "
+              f"{result.ended} người kết thúc theo dõi, {result.cancelled} cuộc gọi đã hủy")
+        greetings = attach_greetings(db, day, settings)
+    finally:
+        db.dispose()
+    print(f"Lời chào theo tên: {greetings.greeted} cuộc gọi ({greetings.rendered} tệp mới), "
+          f"{greetings.failed} lỗi, {greetings.unnamed} không có tên")
     return 0
 
 

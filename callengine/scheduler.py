@@ -85,6 +85,7 @@ def run_daily_plan() -> None:
     """The scheduled job (importable by reference, as APScheduler's job store needs)."""
     from callengine.clock import SystemClock
     from callengine.dialer.window import Window
+    from callengine.greetings import attach_greetings
     from callengine.planning import plan_day
     from callengine.settings import load_settings
 
@@ -96,5 +97,9 @@ def run_daily_plan() -> None:
         result = plan_day(db, window.local_day(now), now, window)
         log.info("daily plan %s: %d call(s) created, %d monitoring ended, %d cancelled",
                  result.day, result.created, result.ended, result.cancelled)
+        try:  # the plan is committed: a greeting problem must not undo or fail it
+            attach_greetings(db, result.day, settings)
+        except Exception:
+            log.exception("daily plan %s: greetings failed; calls go without", result.day)
     finally:
         db.dispose()

@@ -119,6 +119,9 @@ class CallTask(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_outcome: Mapped[str | None] = mapped_column(String(20))
     callback_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The greeting by name played before the intro: a sound path as Asterisk sees it, without
+    # extension (set at plan time by callengine.greetings; None: no greeting).
+    greeting: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
