@@ -9,6 +9,7 @@ import signal
 from dataclasses import dataclass
 
 from callengine import contract
+from callengine.agi.server import FastAgiServer
 from callengine.ami.client import AmiClient
 from callengine.ami.supervisor import AmiSupervisor
 from callengine.cdr import CdrReader
@@ -17,10 +18,12 @@ from callengine.dialer.records import AttemptRecords
 from callengine.dialer.retry import RetryPolicy
 from callengine.dialer.routing import TrunkRouter
 from callengine.dialer.service import Dialer
+from callengine.dialer.spoken import SpokenAnswers
 from callengine.dialer.window import Window
 from callengine.errors import ConfigError
 from callengine.questionnaire import Questionnaire, load_questionnaire
 from callengine.settings import Settings
+from callengine.speech.pool import RecognitionPool
 from callengine.store.db import Database
 
 log = logging.getLogger("callengine")
@@ -35,6 +38,9 @@ def survey_variables(settings: Settings, questionnaire: Questionnaire) -> dict[s
         contract.VAR_REPROMPTS: str(settings.reprompts),
         contract.VAR_SILENT_LIMIT: str(settings.silent_limit),
         contract.VAR_MAX_DURATION: str(int(settings.max_call_duration)),
+        contract.VAR_SPEECH: "1" if settings.speech else "0",
+        contract.VAR_RECORDINGS: str(settings.recordings_dir),
+        contract.VAR_AGI: settings.effective_agi_address,
     }
 
 
@@ -43,6 +49,18 @@ class Engine:
     dialer: Dialer
     supervisor: AmiSupervisor
     db: Database
+    spoken: SpokenAnswers | None = None
+    agi: FastAgiServer | None = None
+
+
+def build_spoken_answers(settings: Settings, records: AttemptRecords,
+                         questionnaire: Questionnaire, clock: Clock) -> SpokenAnswers:
+    options = {"model_dir": settings.vosk_model} if settings.speech_recognizer == "vosk" else {}
+    pool = RecognitionPool(settings.speech_workers, settings.speech_recognizer, options,
+                           settings.speech_confidence)
+    return SpokenAnswers(records=records, questionnaire=questionnaire, pool=pool,
+                         recordings=settings.on_engine_host(settings.recordings_dir),
+                         reply_timeout=settings.speech_reply_timeout, clock=clock)
 
 
 def build_engine(settings: Settings, db: Database | None = None,
@@ -57,6 +75,8 @@ def build_engine(settings: Settings, db: Database | None = None,
                              settings.server_id)
     router = TrunkRouter(settings.trunks, settings.default_trunk,
                          settings.trunk_failure_threshold, settings.trunk_down_cooloff)
+    spoken = build_spoken_answers(settings, records, questionnaire, clock) \
+        if settings.speech else None
     holder: dict[str, Dialer] = {}
 
     def client_factory() -> AmiClient:
@@ -69,9 +89,12 @@ def build_engine(settings: Settings, db: Database | None = None,
                                on_disconnected=lambda r: holder["dialer"].on_disconnected(r))
     dialer = Dialer(settings=settings, records=records, supervisor=supervisor, window=window,
                     router=router, cdr=CdrReader(settings.cdr_path), clock=clock,
-                    survey_variables=survey_variables(settings, questionnaire))
+                    survey_variables=survey_variables(settings, questionnaire),
+                    on_finished=spoken.discard_unused if spoken else None)
     holder["dialer"] = dialer
-    return Engine(dialer, supervisor, db)
+    agi = FastAgiServer(settings.agi_host, settings.agi_port,
+                        {contract.AGI_RECOGNIZE: spoken.handle_agi}) if spoken else None
+    return Engine(dialer, supervisor, db, spoken, agi)
 
 
 LEASE_RENEWAL = 20  # seconds between scheduler lease renewals (the lease lasts 3 times that)
@@ -116,10 +139,13 @@ async def run_engine(engine: Engine, *, until_idle: bool, stop: asyncio.Event | 
     The long-running service (with settings given) also takes part in the daily plan.
     """
     stop = stop or asyncio.Event()
+    await _start_agi(engine)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     background = [asyncio.create_task(engine.supervisor.run(stop))]
+    if engine.spoken is not None:
+        background.append(asyncio.create_task(engine.spoken.run(stop)))
     if settings is not None and not until_idle:
         background.append(asyncio.create_task(
             lead_daily_plan(engine, settings, clock or SystemClock(), stop)))
@@ -130,3 +156,18 @@ async def run_engine(engine: Engine, *, until_idle: bool, stop: asyncio.Event | 
         await asyncio.gather(*background)
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
+        if engine.agi is not None:
+            await engine.agi.close()
+        if engine.spoken is not None:
+            engine.spoken.pool.close()
+
+
+async def _start_agi(engine: Engine) -> None:
+    if engine.agi is None:
+        return
+    try:
+        await engine.agi.start()
+    except OSError as exc:
+        engine.spoken.pool.close()
+        raise ConfigError(f"agi_port: cannot listen on {engine.agi.host}:{engine.agi.port} "
+                          f"({exc.strerror or exc})") from None

@@ -10,13 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callengine.clock import to_db
+from callengine.contract import SOURCE_SPEECH
 from callengine.dialer.outcome import REACHED
 from callengine.questionnaire import Questionnaire
 from callengine.store.models import ATTEMPT_ENDED, TASK_EXHAUSTED, CallAttempt, CallTask
 from callengine.store.supervision import (
-    FLAG_CALLBACK, FLAG_INVALID_NUMBER, FLAG_SYMPTOM, FLAG_UNREACHABLE, Flag,
+    FLAG_CALLBACK, FLAG_INVALID_NUMBER, FLAG_SPEECH_REVIEW, FLAG_SYMPTOM, FLAG_UNREACHABLE,
+    Flag,
 )
-
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,10 @@ class FlagSpec:
 
 
 def attempt_flags(outcome: str, values: dict[str, str], callback: bool,
-                  questionnaire: Questionnaire) -> list[FlagSpec]:
-    """Flags an ended attempt raises: symptoms answered yes, a callback, an invalid number."""
+                  questionnaire: Questionnaire, unclear_speech: tuple[str, ...] = ()
+                  ) -> list[FlagSpec]:
+    """Flags an ended attempt raises: symptoms answered yes, a callback, an invalid number,
+    spoken answers not understood (unclear_speech: their question ids)."""
     flags = []
     symptoms = [qid for qid in questionnaire.question_ids if values.get(qid) == "yes"]
     if symptoms:
@@ -38,6 +41,8 @@ def attempt_flags(outcome: str, values: dict[str, str], callback: bool,
         flags.append(FlagSpec(FLAG_CALLBACK, False, None))
     if outcome == "invalid_number":
         flags.append(FlagSpec(FLAG_INVALID_NUMBER, False, None))
+    if unclear_speech:
+        flags.append(FlagSpec(FLAG_SPEECH_REVIEW, False, ", ".join(unclear_speech)))
     return flags
 
 
@@ -52,8 +57,10 @@ class FlagWriter:
     def for_attempt(self, s: Session, task: CallTask, attempt: CallAttempt,
                     now: datetime) -> None:
         values = {a.question_id: a.value for a in attempt.answers}
+        unclear = tuple(a.question_id for a in attempt.answers
+                        if a.source == SOURCE_SPEECH and a.value == "unknown")
         specs = attempt_flags(attempt.outcome or "", values, task.callback_requested,
-                              self.questionnaire)
+                              self.questionnaire, unclear)
         for spec in specs:
             self._raise(s, task, attempt.id, spec, now)
 

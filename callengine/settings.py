@@ -95,7 +95,29 @@ class Settings:
     monitoring_days_returnee: int = 14  # from the arrival date
     monitoring_days_f1: int = 14  # from the last contact
     monitoring_days_f2: int = 7  # from the last contact
+    # Spoken answers: when a question gets no key, the dialplan records the answer and asks the
+    # engine's FastAGI server to recognise it (worker processes, never the dialer's loop).
+    speech: bool = True  # record and recognise spoken answers
+    speech_recognizer: str = "viet-asr"  # viet-asr (offline, embedded model) or vosk
+    vosk_model: Path = Path("")  # model directory, for speech_recognizer: vosk
+    speech_workers: int = 2  # recognition processes (about 250 MB each with viet-asr)
+    speech_confidence: float = 0.5  # spoken answers below it are 'unknown' and reviewed
+    speech_reply_timeout: float = 4  # longer than this, the answer is kept and recognised later
+    agi_host: str = "127.0.0.1"  # where the engine's FastAGI server listens
+    agi_port: int = 4573
+    agi_address: str = ""  # how Asterisk reaches it (host:port); empty: agi_host:agi_port
+    recordings_dir: Path = Path("/var/spool/asterisk/callengine")  # Asterisk writes answers here
+    greetings_dir: Path = Path("/var/lib/asterisk/sounds/callengine/greetings")  # per person
+    asterisk_root: Path = Path("/")  # Asterisk's filesystem as the engine sees it (lab: chroot)
     log_level: str = "INFO"
+
+    def on_engine_host(self, asterisk_path: Path) -> Path:
+        """A path Asterisk uses (recordings, greetings), as the engine process sees it."""
+        return self.asterisk_root / Path(asterisk_path).relative_to("/")
+
+    @property
+    def effective_agi_address(self) -> str:
+        return self.agi_address or f"{self.agi_host}:{self.agi_port}"
 
     def monitoring_days(self) -> dict[str, int]:
         """Monitoring period per category, for the import."""
@@ -153,6 +175,27 @@ def _parse_int(name: str, value: Any, minimum: int = 0) -> int:
         raise ConfigError(f"{name}: {value!r} is not a whole number") from None
     if number < minimum:
         raise ConfigError(f"{name}: {number} is below the minimum {minimum}")
+    return number
+
+
+def _parse_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}: {value!r} is not true or false")
+
+
+def _parse_fraction(name: str, value: Any) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise ConfigError(f"{name}: {value!r} is not a number") from None
+    if not 0 <= number <= 1:
+        raise ConfigError(f"{name}: {number:g} is not between 0 and 1")
     return number
 
 
@@ -219,6 +262,10 @@ def _convert(name: str, key: str, value: Any) -> Any:
         return Path(str(value)).expanduser()
     if kind == "int":
         return _parse_int(name, value)
+    if kind == "bool":
+        return _parse_bool(name, value)
+    if key == "speech_confidence":
+        return _parse_fraction(name, value)
     if kind == "float":
         return parse_duration(name, value)
     return str(value)
@@ -272,5 +319,8 @@ def _check(settings: Settings) -> None:
         raise ConfigError(
             f"default_trunk: {settings.default_trunk!r} is not one of the trunks {sorted(names)}"
         )
+    for name in ("recordings_dir", "greetings_dir", "asterisk_root"):
+        if not getattr(settings, name).is_absolute():
+            raise ConfigError(f"{name}: {str(getattr(settings, name))!r} is not an absolute path")
     if settings.max_attempts_per_day < 1:
         raise ConfigError("max_attempts_per_day: must be at least 1")

@@ -24,6 +24,7 @@ from callengine.store.models import (
 )
 
 log = logging.getLogger("callengine.attempts")
+VALUE_PENDING = "pending"  # a spoken answer recorded, not yet recognised
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,24 @@ class DueTask:
     person_id: int
     phone: str
     carrier: str
+    greeting: str | None = None  # sound path (Asterisk's view, no extension), set at plan time
+
+
+@dataclass(frozen=True)
+class SpokenAnswerRecord:
+    """A recognised spoken answer as stored: audio_path is the recording's file name."""
+
+    question_id: str
+    key: str
+    value: str
+    transcript: str
+    confidence: float | None
+    audio_path: str
+
+    def apply(self, row: Answer) -> None:
+        row.key, row.value, row.source = self.key, self.value, contract.SOURCE_SPEECH
+        row.transcript, row.confidence = self.transcript, self.confidence
+        row.audio_path = self.audio_path
 
 
 @dataclass(frozen=True)
@@ -61,7 +80,7 @@ class AttemptRecords:
     def due_tasks(self, day: date, now: datetime, limit: int) -> list[DueTask]:
         with self.db.session() as s:
             rows = s.execute(
-                select(CallTask.id, Person.id, Person.phone, Person.carrier)
+                select(CallTask.id, Person.id, Person.phone, Person.carrier, CallTask.greeting)
                 .join(Person, Person.id == CallTask.person_id)
                 .where(CallTask.day == day, CallTask.status == TASK_PENDING,
                        CallTask.next_attempt_at <= to_db(now))
@@ -118,20 +137,80 @@ class AttemptRecords:
 
     def _upsert_answers(self, s: Session, attempt_id: str, keys: dict[str, str],
                         now: datetime) -> None:
+        """Store the dialplan's answers. A key decides, except that a pending spoken answer
+        ("~<try>") never replaces one already recognised, and the same key as a spoken
+        answer keeps that answer's transcript and audio."""
         existing = {a.question_id: a for a in s.scalars(
             select(Answer).where(Answer.attempt_id == attempt_id))}
         for qid, key in keys.items():
             if qid not in self.questionnaire.question_ids:
                 continue
-            value = self.questionnaire.value_of(qid, key)
             row = existing.get(qid)
+            pending_try = contract.pending_try(key)
+            if pending_try is not None:
+                if row is None:
+                    s.add(Answer(attempt_id=attempt_id, question_id=qid, value=VALUE_PENDING,
+                                 key=key, source=contract.SOURCE_SPEECH,
+                                 audio_path=contract.recording_name(attempt_id, qid, pending_try),
+                                 created_at=to_db(now)))
+                continue
+            value = self.questionnaire.value_of(qid, key)
             if row is None:
                 s.add(Answer(attempt_id=attempt_id, question_id=qid, value=value, key=key,
-                             source="dtmf", created_at=to_db(now)))
-            elif row.source == "dtmf" and row.key != key:
-                row.value, row.key = value, key
+                             source=contract.SOURCE_DTMF, created_at=to_db(now)))
+            elif row.key != key:
+                row.value, row.key, row.source = value, key, contract.SOURCE_DTMF
+                row.transcript = row.confidence = row.audio_path = None
         if contract.CALLBACK_ANSWER in keys:
             self._flag_callback(s, attempt_id)
+
+    def save_spoken(self, attempt_id: str, spoken: SpokenAnswerRecord, now: datetime) -> None:
+        """Store a recognised spoken answer at once (durable before the dialplan moves on)."""
+        with self.db.session() as s:
+            row = s.scalars(select(Answer).where(
+                Answer.attempt_id == attempt_id,
+                Answer.question_id == spoken.question_id)).first()
+            if row is None:
+                row = Answer(attempt_id=attempt_id, question_id=spoken.question_id,
+                             created_at=to_db(now))
+                s.add(row)
+            spoken.apply(row)
+
+    def pending_spoken(self, limit: int) -> list[tuple[int, str, str, str]]:
+        """(answer id, attempt id, question, recording) of this server's spoken answers still
+        to recognise, from calls that have ended."""
+        with self.db.session() as s:
+            rows = s.execute(
+                select(Answer.id, Answer.attempt_id, Answer.question_id, Answer.audio_path)
+                .join(CallAttempt, CallAttempt.id == Answer.attempt_id)
+                .where(Answer.value == VALUE_PENDING, CallAttempt.state == ATTEMPT_ENDED,
+                       CallAttempt.server_id == self.server_id)
+                .order_by(Answer.id).limit(limit)).all()
+        return [tuple(r) for r in rows]
+
+    def resolve_spoken(self, answer_id: int, spoken: SpokenAnswerRecord | None,
+                       now: datetime) -> None:
+        """A pending answer recognised after its call: store it (None: nothing was said, so
+        no answer) and raise the flags it implies."""
+        with self.db.session() as s:
+            row = s.get(Answer, answer_id, with_for_update=True)
+            if row is None or row.value != VALUE_PENDING:
+                return
+            attempt = s.get(CallAttempt, row.attempt_id)
+            if spoken is None:
+                s.delete(row)
+            else:
+                spoken.apply(row)
+            s.flush()
+            s.expire(attempt, ["answers"])
+            task = s.get(CallTask, attempt.task_id)
+            self.flags.for_attempt(s, task, attempt, now)
+
+    def answer_recordings(self, attempt_id: str) -> set[str]:
+        """Recordings an attempt's answers still refer to."""
+        with self.db.session() as s:
+            return {p for p in s.scalars(select(Answer.audio_path).where(
+                Answer.attempt_id == attempt_id, Answer.audio_path.is_not(None)))}
 
     def request_callback(self, attempt_id: str) -> None:
         with self.db.session() as s:

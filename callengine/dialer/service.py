@@ -8,6 +8,7 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 from callengine import contract
 from callengine.ami import actions
@@ -40,6 +41,7 @@ class Dialer:
     def __init__(
         self, *, settings: Settings, records: AttemptRecords, supervisor, window: Window,
         router: TrunkRouter, cdr: CdrReader, clock: Clock, survey_variables: dict[str, str],
+        on_finished: Callable[[str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.records = records
@@ -49,6 +51,7 @@ class Dialer:
         self.cdr = cdr
         self.clock = clock
         self.survey_variables = survey_variables
+        self.on_finished = on_finished  # called with the attempt id once it is recorded
         self.pacers = {t.name: TrunkPacer(t.max_channels, t.cps) for t in settings.trunks}
         self.tracker = AttemptTracker()
         self.in_flight: dict[str, InFlight] = {}
@@ -157,7 +160,8 @@ class Dialer:
                 context=self.settings.survey_context, exten="s", channel_id=attempt_id,
                 action_id=action_id, timeout_ms=int(self.settings.ring_timeout * 1000),
                 caller_id=trunk.caller_id, account="callengine",
-                variables={contract.VAR_ATTEMPT: attempt_id, **self.survey_variables},
+                variables={contract.VAR_ATTEMPT: attempt_id, **self.survey_variables,
+                           **({contract.VAR_GREETING: task.greeting} if task.greeting else {})},
             )
             self.records.originated(attempt_id, action_id)
         except AmiActionError as exc:
@@ -206,6 +210,11 @@ class Dialer:
 
     def _finish(self, attempt_id: str, ending: Ending, *, trunk_fault: bool) -> None:
         self.records.finish(attempt_id, ending, self.clock.now())
+        if self.on_finished is not None:
+            try:
+                self.on_finished(attempt_id)
+            except OSError as exc:
+                log.warning("attempt %s: after-call clean-up failed: %s", attempt_id, exc)
         self.tracker.forget(attempt_id)
         flight = self.in_flight.pop(attempt_id, None)
         if flight is not None:

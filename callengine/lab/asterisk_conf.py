@@ -18,7 +18,8 @@ MODULES = (
     "func_channel.so", "func_cdr.so", "func_strings.so", "func_logic.so", "func_math.so",
     "func_cut.so", "func_callerid.so", "func_groupcount.so", "func_global.so",
     "cdr_custom.so", "res_musiconhold.so", "app_dial.so", "bridge_simple.so",
-    "bridge_native_rtp.so", "res_pjsip_dtmf_info.so",
+    "bridge_native_rtp.so", "res_pjsip_dtmf_info.so", "app_mixmonitor.so", "res_agi.so",
+    "res_speech.so", "func_env.so", "app_exec.so",
 )
 
 

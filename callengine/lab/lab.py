@@ -37,11 +37,12 @@ class LabPorts:
     carrier_sip: int = 15070
     pbx_ami: int = 15038
     carrier_ami: int = 15039
+    engine_agi: int = 15073  # the engine's FastAGI server (spoken answers)
 
     @classmethod
     def from_env(cls) -> LabPorts:
         base = int(os.environ.get("CALLENGINE_LAB_PORT_BASE", "15000"))
-        return cls(base + 60, base + 70, base + 38, base + 39)
+        return cls(base + 60, base + 70, base + 38, base + 39, base + 73)
 
 
 class Lab:
@@ -156,6 +157,8 @@ class Lab:
         files["pjsip.conf"] = asterisk_conf.pbx_pjsip(
             self.ports.pbx_sip, self.ports.carrier_sip, [t[1] for t in LAB_TRUNKS])
         self._write("pbx", files)
+        for folder in ("answers", "greetings"):
+            self.host(f"{self.lab_dir}/{folder}").mkdir(parents=True, exist_ok=True)
         sounds = self.host(f"{self.lab_dir}/sounds/vi")
         shutil.rmtree(sounds, ignore_errors=True)
         shutil.copytree(self.repo / "sounds" / "vi", sounds)
@@ -185,6 +188,10 @@ class Lab:
             "ami_username": "callengine",
             "ami_secret": secret,
             "cdr_path": str(self.cdr_path),
+            "asterisk_root": str(self.root),
+            "recordings_dir": f"{self.lab_dir}/answers",
+            "greetings_dir": f"{self.lab_dir}/greetings",
+            "agi_port": self.ports.engine_agi,
             "server_id": "lab",
             "default_trunk": "default",
             "trunks": [

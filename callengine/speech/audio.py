@@ -94,3 +94,15 @@ def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndar
     positions = np.arange(count) * (source_rate / target_rate)
     values = np.interp(positions, np.arange(samples.size), samples.astype(np.float64))
     return np.clip(np.round(values), -32768, 32767).astype(np.int16)
+
+
+def voiced_seconds(samples: np.ndarray, rate: int, *, floor_dbfs: float = -45.0,
+                   frame_ms: int = 20) -> float:
+    """Seconds of 20 ms frames louder than floor_dbfs: a cheap test for 'anything said?'."""
+    frame = max(1, rate * frame_ms // 1000)
+    usable = samples[: samples.size - samples.size % frame].astype(np.float64)
+    if usable.size == 0:
+        return 0.0
+    rms = np.sqrt(np.mean(usable.reshape(-1, frame) ** 2, axis=1))
+    floor = 32768.0 * 10 ** (floor_dbfs / 20)
+    return float(np.count_nonzero(rms > floor)) * frame_ms / 1000

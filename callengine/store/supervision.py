@@ -14,6 +14,7 @@ FLAG_SYMPTOM = "symptom"  # a symptom answered yes (urgent when the question is 
 FLAG_CALLBACK = "callback"  # the resident pressed the callback key
 FLAG_UNREACHABLE = "unreachable"  # not reached on two consecutive days
 FLAG_INVALID_NUMBER = "invalid_number"  # staff must fix the number
+FLAG_SPEECH_REVIEW = "speech_review"  # a spoken answer was not understood: listen to it
 FLAG_OPEN, FLAG_CLOSED = "open", "closed"
 
 

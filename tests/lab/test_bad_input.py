@@ -55,7 +55,7 @@ def test_an_instance_that_cannot_start_leaves_nothing_running(tmp_path, monkeypa
     from callengine.lab.lab import Lab, LabPorts
 
     # A second lab on its own ports and folder; the carrier's start is made to fail.
-    lab = Lab(ports=LabPorts(16060, 16070, 16038, 16039))
+    lab = Lab(ports=LabPorts(16060, 16070, 16038, 16039, 16073))
     real_start = Lab._start
 
     def failing_start(self, instance):

@@ -1,0 +1,1 @@
+"""FastAGI: Asterisk asks the engine a question during a call (protocol.py pure, server.py I/O)."""

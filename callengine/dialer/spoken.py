@@ -1,0 +1,159 @@
+"""Spoken answers during and after calls: the FastAGI 'recognize' script, pending answers,
+and the recordings nobody needs.
+
+During a call the dialplan asks for the key a recording stands for. The answer is stored
+before the reply, so it survives anything that happens next. If recognition takes longer
+than speech_reply_timeout (workers busy) or fails, the dialplan keeps "~<try>" and the
+answer is recognised after the call by the pending loop here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from pathlib import Path
+
+from callengine import contract
+from callengine.agi.protocol import AgiRequest
+from callengine.agi.server import AgiSession
+from callengine.clock import Clock
+from callengine.dialer.records import AttemptRecords, SpokenAnswerRecord
+from callengine.errors import CallengineError
+from callengine.questionnaire import Question, Questionnaire
+from callengine.speech.pool import Recognition, RecognitionPool
+
+log = logging.getLogger("callengine.speech")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+PENDING_POLL = 2.0  # seconds between looks for answers to recognise after their call
+PENDING_RETRY = 60.0  # seconds before a recognition that failed is tried again
+
+
+def key_for(question: Question, answer: str) -> str:
+    """The dialplan key a spoken answer stands for ('?' when it was not understood)."""
+    keys = sorted(k for k, value in question.keys.items() if value == answer)
+    return keys[0] if keys and answer != "unknown" else contract.KEY_UNKNOWN
+
+
+class SpokenAnswers:
+    def __init__(self, *, records: AttemptRecords, questionnaire: Questionnaire,
+                 pool: RecognitionPool, recordings: Path, reply_timeout: float,
+                 clock: Clock) -> None:
+        self.records = records
+        self.questionnaire = questionnaire
+        self.pool = pool
+        self.recordings = recordings  # the dialplan's recordings folder, as seen from here
+        self.reply_timeout = reply_timeout
+        self.clock = clock
+        self.available = True
+        self._failed: dict[int, float] = {}  # pending answer id -> when recognition failed
+
+    # --- during the call ----------------------------------------------------------------
+
+    async def handle_agi(self, request: AgiRequest, session: AgiSession) -> None:
+        """AGI(agi://.../recognize,<attempt>,<question>,<try>): set CE_HEARD."""
+        parsed = self._parse(request.args)
+        if parsed is None:
+            log.warning("recognize: bad arguments %r", [a[:40] for a in request.args])
+            return
+        attempt_id, question, try_no = parsed
+        job = asyncio.ensure_future(self._recognize_now(attempt_id, question, try_no))
+        try:
+            key = await asyncio.wait_for(asyncio.shield(job), self.reply_timeout)
+        except asyncio.TimeoutError:
+            log.warning("attempt %s %s: recognition slower than %.1f s; kept for later",
+                        attempt_id, question.id, self.reply_timeout)
+            return
+        if key is not None:
+            await session.set_variable(contract.VAR_HEARD, key)
+
+    def _parse(self, args: tuple[str, ...]) -> tuple[str, Question, int] | None:
+        if len(args) != 3 or not _UUID.match(args[0]) or not args[2].isdigit():
+            return None
+        if args[1] not in self.questionnaire.question_ids:
+            return None
+        return args[0], self.questionnaire.question(args[1]), int(args[2])
+
+    async def _recognize_now(self, attempt_id: str, question: Question,
+                             try_no: int) -> str | None:
+        """The key for the dialplan: digit, '?', '' (nothing said); None: keep it pending."""
+        name = contract.recording_name(attempt_id, question.id, try_no)
+        recognition = await self._recognize(name, question)
+        if recognition.error:
+            log.warning("attempt %s %s: not recognised (%s); kept for later", attempt_id,
+                        question.id, recognition.error)
+            return None
+        if not recognition.heard:
+            return contract.KEY_NOTHING_HEARD
+        spoken = self._record(question, recognition, name)
+        self.records.save_spoken(attempt_id, spoken, self.clock.now())
+        self._log(attempt_id, spoken, recognition)
+        return spoken.key
+
+    async def _recognize(self, name: str, question: Question) -> Recognition:
+        if not self.available:
+            return Recognition(heard=False, error="speech recognition unavailable")
+        return await self.pool.recognize(self.recordings / name, question)
+
+    def _record(self, question: Question, recognition: Recognition,
+                name: str) -> SpokenAnswerRecord:
+        return SpokenAnswerRecord(
+            question_id=question.id, key=key_for(question, recognition.answer),
+            value=recognition.answer, transcript=recognition.text,
+            confidence=recognition.confidence, audio_path=name)
+
+    @staticmethod
+    def _log(attempt_id: str, spoken: SpokenAnswerRecord, recognition: Recognition) -> None:
+        # The transcript is health data: the log keeps the answer and timing only.
+        log.info("attempt %s %s: spoken answer %s (confidence %s, %.2f s)", attempt_id,
+                 spoken.question_id, spoken.value,
+                 "-" if spoken.confidence is None else f"{spoken.confidence:.2f}",
+                 recognition.seconds)
+
+    # --- after the call -----------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Start the workers, then recognise pending answers until stopped."""
+        try:
+            await self.pool.warm_up()
+        except CallengineError as exc:
+            self.available = False
+            log.error("%s; spoken answers are recorded and kept for review", exc)
+        while not stop.is_set():
+            if not await self.recognize_pending():
+                try:
+                    await asyncio.wait_for(stop.wait(), PENDING_POLL)
+                except asyncio.TimeoutError:
+                    pass
+
+    async def recognize_pending(self) -> int:
+        """Recognise a batch of answers left pending; how many were tried."""
+        mono = self.clock.monotonic()
+        batch = [item for item in self.records.pending_spoken(limit=4 * self.pool.workers)
+                 if mono - self._failed.get(item[0], mono - PENDING_RETRY) >= PENDING_RETRY]
+        for answer_id, attempt_id, qid, name in batch:
+            question = self.questionnaire.question(qid)
+            if not (self.recordings / name).exists():
+                log.warning("attempt %s %s: recording %s is missing; no answer kept",
+                            attempt_id, qid, self.recordings / name)
+                spoken = None
+            elif not self.available:  # no recogniser: a supervisor listens instead
+                spoken = SpokenAnswerRecord(qid, contract.KEY_UNKNOWN, "unknown", "", None, name)
+            else:
+                recognition = await self.pool.recognize(self.recordings / name, question)
+                if recognition.error:
+                    self._failed[answer_id] = mono
+                    log.warning("attempt %s %s: pending answer not recognised (%s)",
+                                attempt_id, qid, recognition.error)
+                    continue
+                spoken = self._record(question, recognition, name) if recognition.heard else None
+            self._failed.pop(answer_id, None)
+            self.records.resolve_spoken(answer_id, spoken, self.clock.now())
+        return len(batch)
+
+    def discard_unused(self, attempt_id: str) -> None:
+        """Delete an ended call's recordings that no answer refers to (keyed answers)."""
+        keep = self.records.answer_recordings(attempt_id)
+        for path in self.recordings.glob(f"{attempt_id}-*.wav"):
+            if path.name not in keep:
+                path.unlink(missing_ok=True)

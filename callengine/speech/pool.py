@@ -1,0 +1,116 @@
+"""Spoken answers recognised in worker processes, so the dialer's loop never waits on a decoder.
+
+Each worker loads its recogniser once (viet-asr: about 1 s and 250 MB). Workers are spawned,
+not forked: the engine process holds sockets, threads and database connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+from callengine.errors import CallengineError
+from callengine.questionnaire import Question
+from callengine.speech.audio import TELEPHONE_RATE, load_pcm16, voiced_seconds
+
+log = logging.getLogger("callengine.speech")
+MIN_VOICED_SECONDS = 0.15  # less than this above the noise floor: nothing was said
+
+_recognizer = None  # the worker process's recogniser
+_load_error: str | None = None  # why it could not be loaded
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """What a recording said for one question; error set when it could not be recognised."""
+
+    heard: bool  # any speech at all
+    answer: str = "unknown"  # yes / no / unknown
+    text: str = ""
+    confidence: float | None = None
+    reason: str = ""
+    seconds: float = 0.0  # decoding time
+    error: str | None = None
+
+
+def _init_worker(name: str, options: dict) -> None:
+    global _recognizer, _load_error
+    from callengine.speech.answer import shared_recognizer
+
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        _recognizer = shared_recognizer(name, **options)
+    except CallengineError as exc:
+        _load_error = str(exc)
+
+
+def _load_result() -> str | None:
+    return _load_error
+
+
+def recognize_file(path: str, question: Question, threshold: float,
+                   recognizer=None) -> Recognition:
+    """The worker's job; in-process callers pass their own recogniser."""
+    from callengine.speech.answer import recognize_answer
+
+    recognizer = recognizer or _recognizer
+    if recognizer is None:
+        return Recognition(heard=False, error=_load_error or "no recogniser loaded")
+    try:
+        samples = load_pcm16(Path(path), TELEPHONE_RATE)
+        if voiced_seconds(samples, TELEPHONE_RATE) < MIN_VOICED_SECONDS:
+            return Recognition(heard=False, reason="không nghe thấy tiếng nói")
+        result = recognize_answer(Path(path), question, recognizer, threshold=threshold)
+    except (CallengineError, OSError, EOFError) as exc:
+        return Recognition(heard=False, error=str(exc)[:300])
+    transcript, answer = result.transcript, result.answer
+    return Recognition(heard=bool(transcript.text), answer=answer.answer, text=transcript.text,
+                       confidence=transcript.confidence, reason=answer.reason,
+                       seconds=transcript.elapsed)
+
+
+class RecognitionPool:
+    """A process pool of recognisers with an async front."""
+
+    def __init__(self, workers: int, recognizer: str, options: dict, threshold: float) -> None:
+        self.workers = max(1, workers)
+        self.recognizer = recognizer
+        self.options = dict(options)
+        self.threshold = threshold
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            self.workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker, initargs=(self.recognizer, self.options))
+
+    async def warm_up(self) -> None:
+        """Start every worker and load its model now rather than at the first answer."""
+        loop = asyncio.get_running_loop()
+        try:
+            errors = await asyncio.gather(*(loop.run_in_executor(self._executor, _load_result)
+                                            for _ in range(self.workers)))
+        except BrokenProcessPool:
+            self._executor = self._new_executor()
+            errors = [f"the {self.recognizer} worker processes could not start"]
+        problems = sorted({e for e in errors if e})
+        if problems:
+            raise CallengineError("speech recognition unavailable: " + "; ".join(problems))
+
+    async def recognize(self, path: Path, question: Question) -> Recognition:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, recognize_file, str(path),
+                                              question, self.threshold)
+        except BrokenProcessPool:
+            log.error("a recognition worker died; restarting the pool")
+            self._executor = self._new_executor()
+            return Recognition(heard=False, error="recognition worker died")
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
