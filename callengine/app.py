@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 from dataclasses import dataclass
+from pathlib import Path
 
 from callengine import contract
 from callengine.agi.server import FastAgiServer
@@ -55,7 +56,8 @@ class Engine:
 
 def build_spoken_answers(settings: Settings, records: AttemptRecords,
                          questionnaire: Questionnaire, clock: Clock) -> SpokenAnswers:
-    options = {"model_dir": settings.vosk_model} if settings.speech_recognizer == "vosk" else {}
+    use_model = settings.speech_recognizer == "vosk" and settings.vosk_model != Path("")
+    options = {"model_dir": settings.vosk_model} if use_model else {}
     pool = RecognitionPool(settings.speech_workers, settings.speech_recognizer, options,
                            settings.speech_confidence)
     return SpokenAnswers(records=records, questionnaire=questionnaire, pool=pool,
@@ -97,6 +99,7 @@ def build_engine(settings: Settings, db: Database | None = None,
     return Engine(dialer, supervisor, db, spoken, agi)
 
 
+SETTLE_TIMEOUT = 120  # seconds `run --until-idle` waits for spoken answers left pending
 LEASE_RENEWAL = 20  # seconds between scheduler lease renewals (the lease lasts 3 times that)
 
 
@@ -151,6 +154,8 @@ async def run_engine(engine: Engine, *, until_idle: bool, stop: asyncio.Event | 
             lead_daily_plan(engine, settings, clock or SystemClock(), stop)))
     try:
         await engine.dialer.run(stop, until_idle=until_idle)
+        if until_idle and engine.spoken is not None:
+            await engine.spoken.settle_pending(SETTLE_TIMEOUT)
     finally:
         stop.set()
         await asyncio.gather(*background)

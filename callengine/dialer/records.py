@@ -138,8 +138,8 @@ class AttemptRecords:
     def _upsert_answers(self, s: Session, attempt_id: str, keys: dict[str, str],
                         now: datetime) -> None:
         """Store the dialplan's answers. A key decides, except that a pending spoken answer
-        ("~<try>") never replaces one already recognised, and the same key as a spoken
-        answer keeps that answer's transcript and audio."""
+        ("~<try>") replaces only an unclear one, and the same key as a spoken answer keeps
+        that answer's transcript and audio."""
         existing = {a.question_id: a for a in s.scalars(
             select(Answer).where(Answer.attempt_id == attempt_id))}
         for qid, key in keys.items():
@@ -148,11 +148,15 @@ class AttemptRecords:
             row = existing.get(qid)
             pending_try = contract.pending_try(key)
             if pending_try is not None:
+                audio = contract.recording_name(attempt_id, qid, pending_try)
                 if row is None:
-                    s.add(Answer(attempt_id=attempt_id, question_id=qid, value=VALUE_PENDING,
-                                 key=key, source=contract.SOURCE_SPEECH,
-                                 audio_path=contract.recording_name(attempt_id, qid, pending_try),
-                                 created_at=to_db(now)))
+                    row = Answer(attempt_id=attempt_id, question_id=qid, created_at=to_db(now))
+                    s.add(row)
+                elif row.value != "unknown" or row.audio_path == audio:
+                    continue  # a later recording may hold what an unclear one did not
+                row.value, row.key, row.source = VALUE_PENDING, key, contract.SOURCE_SPEECH
+                row.transcript = row.confidence = None
+                row.audio_path = audio
                 continue
             value = self.questionnaire.value_of(qid, key)
             if row is None:
@@ -165,7 +169,9 @@ class AttemptRecords:
             self._flag_callback(s, attempt_id)
 
     def save_spoken(self, attempt_id: str, spoken: SpokenAnswerRecord, now: datetime) -> None:
-        """Store a recognised spoken answer at once (durable before the dialplan moves on)."""
+        """Store a recognised spoken answer at once (durable before the dialplan moves on).
+        One recognised after its call ended (the resident hung up meanwhile) raises the flags
+        it implies, as finish() already ran them without it."""
         with self.db.session() as s:
             row = s.scalars(select(Answer).where(
                 Answer.attempt_id == attempt_id,
@@ -175,6 +181,11 @@ class AttemptRecords:
                              created_at=to_db(now))
                 s.add(row)
             spoken.apply(row)
+            attempt = s.get(CallAttempt, attempt_id)
+            if attempt is not None and attempt.state == ATTEMPT_ENDED:
+                s.flush()
+                s.expire(attempt, ["answers"])
+                self.flags.for_attempt(s, s.get(CallTask, attempt.task_id), attempt, now)
 
     def pending_spoken(self, limit: int) -> list[tuple[int, str, str, str]]:
         """(answer id, attempt id, question, recording) of this server's spoken answers still

@@ -25,8 +25,10 @@ from callengine.speech.pool import Recognition, RecognitionPool
 
 log = logging.getLogger("callengine.speech")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_TRY = re.compile(r"^[0-9]{1,2}$")
 PENDING_POLL = 2.0  # seconds between looks for answers to recognise after their call
 PENDING_RETRY = 60.0  # seconds before a recognition that failed is tried again
+MAX_FAILURES = 3  # then the answer goes to a supervisor as unknown
 
 
 def key_for(question: Question, answer: str) -> str:
@@ -46,7 +48,9 @@ class SpokenAnswers:
         self.reply_timeout = reply_timeout
         self.clock = clock
         self.available = True
-        self._failed: dict[int, float] = {}  # pending answer id -> when recognition failed
+        self._failures: dict[int, tuple[int, float]] = {}  # answer id -> (failures, when)
+        self._pending_lock = asyncio.Lock()
+        self._warmed = asyncio.Event()
 
     # --- during the call ----------------------------------------------------------------
 
@@ -68,7 +72,7 @@ class SpokenAnswers:
             await session.set_variable(contract.VAR_HEARD, key)
 
     def _parse(self, args: tuple[str, ...]) -> tuple[str, Question, int] | None:
-        if len(args) != 3 or not _UUID.match(args[0]) or not args[2].isdigit():
+        if len(args) != 3 or not _UUID.match(args[0]) or not _TRY.match(args[2]):
             return None
         if args[1] not in self.questionnaire.question_ids:
             return None
@@ -119,6 +123,8 @@ class SpokenAnswers:
         except CallengineError as exc:
             self.available = False
             log.error("%s; spoken answers are recorded and kept for review", exc)
+        finally:
+            self._warmed.set()
         while not stop.is_set():
             if not await self.recognize_pending():
                 try:
@@ -126,30 +132,54 @@ class SpokenAnswers:
                 except asyncio.TimeoutError:
                     pass
 
+    async def settle_pending(self, timeout: float) -> None:
+        """Recognise everything pending now (before `callengine run --until-idle` exits)."""
+        deadline = self.clock.monotonic() + timeout
+        try:
+            await asyncio.wait_for(self._warmed.wait(), timeout)
+        except asyncio.TimeoutError:
+            return
+        while self.clock.monotonic() < deadline and await self.recognize_pending():
+            pass
+
     async def recognize_pending(self) -> int:
         """Recognise a batch of answers left pending; how many were tried."""
-        mono = self.clock.monotonic()
-        batch = [item for item in self.records.pending_spoken(limit=4 * self.pool.workers)
-                 if mono - self._failed.get(item[0], mono - PENDING_RETRY) >= PENDING_RETRY]
-        for answer_id, attempt_id, qid, name in batch:
-            question = self.questionnaire.question(qid)
-            if not (self.recordings / name).exists():
-                log.warning("attempt %s %s: recording %s is missing; no answer kept",
-                            attempt_id, qid, self.recordings / name)
-                spoken = None
-            elif not self.available:  # no recogniser: a supervisor listens instead
-                spoken = SpokenAnswerRecord(qid, contract.KEY_UNKNOWN, "unknown", "", None, name)
+        async with self._pending_lock:  # the background loop and settle_pending never overlap
+            mono = self.clock.monotonic()
+            rows = self.records.pending_spoken(limit=4 * self.pool.workers + len(self._failures))
+            batch = [row for row in rows if self._due(row[0], mono)]
+            for answer_id, attempt_id, qid, name in batch:
+                await self._settle(answer_id, attempt_id, self.questionnaire.question(qid), name)
+            return len(batch)
+
+    def _due(self, answer_id: int, mono: float) -> bool:
+        count, when = self._failures.get(answer_id, (0, mono - PENDING_RETRY))
+        return mono - when >= PENDING_RETRY
+
+    async def _settle(self, answer_id: int, attempt_id: str, question: Question,
+                      name: str) -> None:
+        path = self.recordings / name
+        unknown = SpokenAnswerRecord(question.id, contract.KEY_UNKNOWN, "unknown", "", None, name)
+        if not path.exists():
+            log.warning("attempt %s %s: recording %s is missing; no answer kept", attempt_id,
+                        question.id, path)
+            spoken = None
+        elif not self.available:  # no recogniser: a supervisor listens instead
+            spoken = unknown
+        else:
+            recognition = await self.pool.recognize(path, question)
+            if recognition.error:
+                count = self._failures.get(answer_id, (0, 0.0))[0] + 1
+                log.warning("attempt %s %s: pending answer not recognised (%s), try %d of %d",
+                            attempt_id, question.id, recognition.error, count, MAX_FAILURES)
+                if count < MAX_FAILURES:
+                    self._failures[answer_id] = (count, self.clock.monotonic())
+                    return
+                spoken = unknown  # give up: a supervisor listens instead
             else:
-                recognition = await self.pool.recognize(self.recordings / name, question)
-                if recognition.error:
-                    self._failed[answer_id] = mono
-                    log.warning("attempt %s %s: pending answer not recognised (%s)",
-                                attempt_id, qid, recognition.error)
-                    continue
                 spoken = self._record(question, recognition, name) if recognition.heard else None
-            self._failed.pop(answer_id, None)
-            self.records.resolve_spoken(answer_id, spoken, self.clock.now())
-        return len(batch)
+        self._failures.pop(answer_id, None)
+        self.records.resolve_spoken(answer_id, spoken, self.clock.now())
 
     def discard_unused(self, attempt_id: str) -> None:
         """Delete an ended call's recordings that no answer refers to (keyed answers)."""
