@@ -54,7 +54,7 @@ def _answer_steps(behaviour: Behaviour, reprompts: int, recordings: dict,
             steps += ["Gosub(lab-listen,s,1(1))", f"SendDTMF({key},,200)"]
     for path in behaviour.say:
         steps += ["Gosub(lab-listen,s,1(1))", f"Playback({folder}/{recordings[path]})"]
-    steps.append("Wait(3600)")
+    steps.append("Hangup(16)" if behaviour.hang_up else "Wait(3600)")
     return steps
 
 

@@ -20,7 +20,7 @@ from callengine.errors import ConfigError
 from callengine.phones import InvalidPhone, normalize_phone
 
 SIMPLE = {"busy": 486, "reject": 603, "invalid": 404, "congestion": 503, "no_answer": None}
-ANSWER_FIELDS = {"answer_after", "keys", "hangup_after", "silent", "say"}
+ANSWER_FIELDS = {"answer_after", "keys", "hangup_after", "silent", "say", "hang_up"}
 VALID_KEYS = set("0123456789*#-")
 
 
@@ -32,6 +32,7 @@ class Behaviour:
     hangup_after: float | None = None
     silent: bool = False
     say: tuple[Path, ...] = ()
+    hang_up: bool = False  # hang up right after the last key or recording
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,10 @@ def parse_behaviour(where: str, raw: object, base: Path) -> Behaviour:
     unknown = sorted(set(raw) - ANSWER_FIELDS)
     if unknown:
         raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}")
-    silent = raw.get("silent", False)
-    if not isinstance(silent, bool):
-        raise ConfigError(f"{where}.silent: must be true or false")
+    silent, hang_up = raw.get("silent", False), raw.get("hang_up", False)
+    for name, value in (("silent", silent), ("hang_up", hang_up)):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}.{name}: must be true or false")
     hangup_after = raw.get("hangup_after")
     return Behaviour(
         kind="answer",
@@ -88,6 +90,7 @@ def parse_behaviour(where: str, raw: object, base: Path) -> Behaviour:
         hangup_after=None if hangup_after is None
         else _seconds(f"{where}.hangup_after", hangup_after),
         silent=silent,
+        hang_up=hang_up,
         say=_say(f"{where}.say", raw["say"], base) if "say" in raw else (),
     )
 
