@@ -62,7 +62,8 @@ def build_spoken_answers(settings: Settings, records: AttemptRecords,
                            settings.speech_confidence)
     return SpokenAnswers(records=records, questionnaire=questionnaire, pool=pool,
                          recordings=settings.on_engine_host(settings.recordings_dir),
-                         reply_timeout=settings.speech_reply_timeout, clock=clock)
+                         reply_timeout=settings.speech_reply_timeout, clock=clock,
+                         keep_days=settings.recordings_keep_days)
 
 
 def build_engine(settings: Settings, db: Database | None = None,

@@ -107,6 +107,7 @@ class Settings:
     agi_port: int = 4573
     agi_address: str = ""  # how Asterisk reaches it (host:port); empty: agi_host:agi_port
     recordings_dir: Path = Path("/var/spool/asterisk/callengine")  # Asterisk writes answers here
+    recordings_keep_days: int = 30  # spoken answers are health data: deleted after this
     greetings_dir: Path = Path("/var/lib/asterisk/sounds/callengine/greetings")  # per person
     asterisk_root: Path = Path("/")  # Asterisk's filesystem as the engine sees it (lab: chroot)
     log_level: str = "INFO"

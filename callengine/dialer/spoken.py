@@ -29,6 +29,7 @@ _TRY = re.compile(r"^[0-9]{1,2}$")
 PENDING_POLL = 2.0  # seconds between looks for answers to recognise after their call
 PENDING_RETRY = 60.0  # seconds before a recognition that failed is tried again
 MAX_FAILURES = 3  # then the answer goes to a supervisor as unknown
+PURGE_INTERVAL = 3600.0  # seconds between deletions of recordings past their keeping time
 
 
 def key_for(question: Question, answer: str) -> str:
@@ -40,12 +41,13 @@ def key_for(question: Question, answer: str) -> str:
 class SpokenAnswers:
     def __init__(self, *, records: AttemptRecords, questionnaire: Questionnaire,
                  pool: RecognitionPool, recordings: Path, reply_timeout: float,
-                 clock: Clock) -> None:
+                 clock: Clock, keep_days: int = 30) -> None:
         self.records = records
         self.questionnaire = questionnaire
         self.pool = pool
         self.recordings = recordings  # the dialplan's recordings folder, as seen from here
         self.reply_timeout = reply_timeout
+        self.keep_days = keep_days
         self.clock = clock
         self.available = True
         self._failures: dict[int, tuple[int, float]] = {}  # answer id -> (failures, when)
@@ -125,7 +127,12 @@ class SpokenAnswers:
             log.error("%s; spoken answers are recorded and kept for review", exc)
         finally:
             self._warmed.set()
+        purged_at = None
         while not stop.is_set():
+            mono = self.clock.monotonic()
+            if purged_at is None or mono - purged_at >= PURGE_INTERVAL:
+                purged_at = mono
+                await asyncio.to_thread(self.purge_expired, self.keep_days)
             if not await self.recognize_pending():
                 try:
                     await asyncio.wait_for(stop.wait(), PENDING_POLL)
@@ -180,6 +187,21 @@ class SpokenAnswers:
                 spoken = self._record(question, recognition, name) if recognition.heard else None
         self._failures.pop(answer_id, None)
         self.records.resolve_spoken(answer_id, spoken, self.clock.now())
+
+    def purge_expired(self, keep_days: int) -> int:
+        """Delete recordings older than keep_days (by file time); how many were deleted."""
+        cutoff = self.clock.now().timestamp() - keep_days * 86400
+        deleted = 0
+        for path in self.recordings.glob("*.wav"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    deleted += 1
+            except FileNotFoundError:
+                continue
+        if deleted:
+            log.info("deleted %d answer recording(s) older than %d days", deleted, keep_days)
+        return deleted
 
     def discard_unused(self, attempt_id: str) -> None:
         """Delete an ended call's recordings that no answer refers to (keyed answers)."""

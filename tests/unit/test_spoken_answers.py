@@ -536,3 +536,18 @@ def test_key_for_gives_the_questions_keys():
     for question in QUESTIONNAIRE.questions:
         for answer in ("yes", "no"):
             assert question.keys[key_for(question, answer)] == answer
+
+
+def test_recordings_past_their_keeping_time_are_deleted(db, records, tmp_path):
+    import os
+
+    clock = FakeClock()
+    spoken = make_spoken(records, tmp_path, FakePool(), clock)
+    spoken.recordings.mkdir(parents=True, exist_ok=True)
+    old, recent = spoken.recordings / "old.wav", spoken.recordings / "recent.wav"
+    for path, age_days in ((old, 31), (recent, 29)):
+        path.write_bytes(b"RIFF")
+        when = clock.now().timestamp() - age_days * 86400
+        os.utime(path, (when, when))
+    assert spoken.purge_expired(30) == 1
+    assert not old.exists() and recent.exists()
