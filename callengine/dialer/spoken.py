@@ -52,6 +52,7 @@ class SpokenAnswers:
         self.available = True
         self._failures: dict[int, tuple[int, float]] = {}  # answer id -> (failures, when)
         self._pending_lock = asyncio.Lock()
+        self._in_call: dict[str, asyncio.Future] = {}  # recording -> its in-call recognition
         self._warmed = asyncio.Event()
 
     # --- during the call ----------------------------------------------------------------
@@ -63,7 +64,10 @@ class SpokenAnswers:
             log.warning("recognize: bad arguments %r", [a[:40] for a in request.args])
             return
         attempt_id, question, try_no = parsed
+        name = contract.recording_name(attempt_id, question.id, try_no)
         job = asyncio.ensure_future(self._recognize_now(attempt_id, question, try_no))
+        self._in_call[name] = job
+        job.add_done_callback(lambda _: self._in_call.pop(name, None))
         try:
             key = await asyncio.wait_for(asyncio.shield(job), self.reply_timeout)
         except asyncio.TimeoutError:
@@ -154,7 +158,8 @@ class SpokenAnswers:
         async with self._pending_lock:  # the background loop and settle_pending never overlap
             mono = self.clock.monotonic()
             rows = self.records.pending_spoken(limit=4 * self.pool.workers + len(self._failures))
-            batch = [row for row in rows if self._due(row[0], mono)]
+            batch = [row for row in rows
+                     if self._due(row[0], mono) and row[3] not in self._in_call]
             for answer_id, attempt_id, qid, name in batch:
                 await self._settle(answer_id, attempt_id, self.questionnaire.question(qid), name)
             return len(batch)

@@ -96,13 +96,39 @@ def resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndar
     return np.clip(np.round(values), -32768, 32767).astype(np.int16)
 
 
-def voiced_seconds(samples: np.ndarray, rate: int, *, floor_dbfs: float = -45.0,
-                   frame_ms: int = 20) -> float:
-    """Seconds of 20 ms frames louder than floor_dbfs: a cheap test for 'anything said?'."""
-    frame = max(1, rate * frame_ms // 1000)
+VOICE_FLOOR_DBFS = -45.0
+FRAME_MS = 20
+
+
+def _loud_frames(samples: np.ndarray, rate: int, floor_dbfs: float) -> tuple[np.ndarray, int]:
+    """Which 20 ms frames are louder than floor_dbfs, and the frame length in samples."""
+    frame = max(1, rate * FRAME_MS // 1000)
     usable = samples[: samples.size - samples.size % frame].astype(np.float64)
     if usable.size == 0:
-        return 0.0
+        return np.zeros(0, dtype=bool), frame
     rms = np.sqrt(np.mean(usable.reshape(-1, frame) ** 2, axis=1))
-    floor = 32768.0 * 10 ** (floor_dbfs / 20)
-    return float(np.count_nonzero(rms > floor)) * frame_ms / 1000
+    return rms > 32768.0 * 10 ** (floor_dbfs / 20), frame
+
+
+def voiced_seconds(samples: np.ndarray, rate: int, *,
+                   floor_dbfs: float = VOICE_FLOOR_DBFS) -> float:
+    """Seconds of 20 ms frames louder than floor_dbfs: a cheap test for 'anything said?'."""
+    loud, _ = _loud_frames(samples, rate, floor_dbfs)
+    return float(np.count_nonzero(loud)) * FRAME_MS / 1000
+
+
+def trim_to_voice(samples: np.ndarray, rate: int, *, pad: float = 0.3,
+                  floor_dbfs: float = VOICE_FLOOR_DBFS) -> np.ndarray:
+    """The span from the first to the last loud frame, with pad seconds around it.
+
+    An answer window records seconds of silence around a short answer; the decoder's time
+    grows with the audio's length, not with what was said.
+    """
+    loud, frame = _loud_frames(samples, rate, floor_dbfs)
+    where = np.flatnonzero(loud)
+    if where.size == 0:
+        return samples
+    margin = int(pad * rate)
+    start = max(0, where[0] * frame - margin)
+    end = min(samples.size, (where[-1] + 1) * frame + margin)
+    return samples[start:end]

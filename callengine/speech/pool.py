@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -16,10 +18,13 @@ from pathlib import Path
 
 from callengine.errors import CallengineError
 from callengine.questionnaire import Question
-from callengine.speech.audio import TELEPHONE_RATE, load_pcm16, voiced_seconds
+from callengine.speech.audio import (
+    TELEPHONE_RATE, load_pcm16, trim_to_voice, voiced_seconds, write_pcm16,
+)
 
 log = logging.getLogger("callengine.speech")
 MIN_VOICED_SECONDS = 0.15  # less than this above the noise floor: nothing was said
+WORKER_NICENESS = 5  # Asterisk's media and the dialer come first when the cores are busy
 
 _recognizer = None  # the worker process's recogniser
 _load_error: str | None = None  # why it could not be loaded
@@ -43,6 +48,7 @@ def _init_worker(name: str, options: dict) -> None:
     from callengine.speech.answer import shared_recognizer
 
     logging.basicConfig(level=logging.WARNING)
+    os.nice(WORKER_NICENESS)
     try:
         _recognizer = shared_recognizer(name, **options)
     except CallengineError as exc:
@@ -65,7 +71,10 @@ def recognize_file(path: str, question: Question, threshold: float,
         samples = load_pcm16(Path(path), TELEPHONE_RATE)
         if voiced_seconds(samples, TELEPHONE_RATE) < MIN_VOICED_SECONDS:
             return Recognition(heard=False, reason="không nghe thấy tiếng nói")
-        result = recognize_answer(Path(path), question, recognizer, threshold=threshold)
+        with tempfile.TemporaryDirectory(prefix="callengine-asr-") as folder:
+            speech = Path(folder) / "answer.wav"
+            write_pcm16(speech, trim_to_voice(samples, TELEPHONE_RATE), TELEPHONE_RATE)
+            result = recognize_answer(speech, question, recognizer, threshold=threshold)
     except (CallengineError, OSError, EOFError) as exc:
         return Recognition(heard=False, error=str(exc)[:300])
     transcript, answer = result.transcript, result.answer

@@ -11,7 +11,7 @@ import pytest
 from callengine.errors import CallengineError
 from callengine.questionnaire import load_questionnaire
 from callengine.settings import DEFAULT_QUESTIONNAIRE
-from callengine.speech.audio import TELEPHONE_RATE, voiced_seconds, write_pcm16
+from callengine.speech.audio import TELEPHONE_RATE, read_pcm16, voiced_seconds, write_pcm16
 from callengine.speech.pool import MIN_VOICED_SECONDS, Recognition, RecognitionPool, \
     recognize_file
 from callengine.speech.recognizers import RecognitionFailed, Transcript
@@ -62,9 +62,12 @@ class FakeRecognizer:
     def __init__(self, text: str = "có", confidence: float = 0.9, error: Exception | None = None):
         self.text, self.confidence, self.error = text, confidence, error
         self.calls: list[Path] = []
+        self.heard_seconds: list[float] = []  # length of the audio it was given
 
     def transcribe(self, wav_path: Path) -> Transcript:
         self.calls.append(Path(wav_path))
+        samples, rate = read_pcm16(Path(wav_path))
+        self.heard_seconds.append(samples.size / rate)
         if self.error is not None:
             raise self.error
         return Transcript(self.text, self.confidence, 1.0, elapsed=0.25)
@@ -96,7 +99,7 @@ def test_speech_is_recognised_and_mapped_to_the_questions_answer(tmp_path):
     recognizer = FakeRecognizer("có", 0.9)
     path = wav(tmp_path, np.concatenate([silence(0.5), tone(0.8)]))
     result = recognize_file(str(path), FEVER, 0.5, recognizer)
-    assert recognizer.calls == [path]
+    assert len(recognizer.calls) == 1
     assert (result.heard, result.answer, result.text) == (True, "yes", "có")
     assert result.confidence == 0.9 and result.seconds == 0.25 and result.error is None
 
@@ -135,3 +138,11 @@ def test_a_pool_without_its_model_says_what_to_install_and_does_not_raise(tmp_pa
         assert result.heard is False
         assert result.error and "vosk-model-small-vn-0.4" in result.error
     asyncio.run(scenario())
+
+
+def test_the_decoder_gets_the_speech_without_the_silence_around_it(tmp_path):
+    recognizer = FakeRecognizer("không", 0.9)
+    path = wav(tmp_path, np.concatenate([silence(2.0), tone(0.8), silence(3.2)]))  # 6 s window
+    result = recognize_file(str(path), FEVER, 0.5, recognizer)
+    assert result.answer == "no"
+    assert recognizer.heard_seconds == [pytest.approx(0.8 + 2 * 0.3, abs=0.05)]
