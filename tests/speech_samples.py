@@ -2,7 +2,8 @@
 
 The recordings are not in the repository: the vieneu==3.8.3 wheel (Apache-2.0) is downloaded
 once with pip into a cache directory, and vieneu/assets/samples/*.wav + *.txt are turned into
-telephone audio (300-3400 Hz, 8 kHz, 16-bit) with sox.
+8 kHz 16-bit audio with sox: telephone audio (300-3400 Hz) and, for the answers that the lab's
+residents say, the whole 0-4 kHz band that its G.711 line carries.
 """
 
 from __future__ import annotations
@@ -23,11 +24,22 @@ VIENEU = "vieneu==3.8.3"
 DEFAULT_CACHE_DIR = Path("/var/cache/callengine/vieneu")
 PAD_SECONDS = 0.3
 
-# Short spoken answers: (sample name, start s, end s) in the 8 kHz recording.
+GAP_SECONDS = 0.31  # see "no" below
+
+# Spoken answers: the sample and the pieces (start s, end s) of its 0-4 kHz recording, joined
+# by GAP_SECONDS of silence. Found with viet-asr and checked after A-law with 0.5-5 s of
+# silence or -60 dBFS noise around them (tests/unit/test_speech_samples.py).
+# - "có" is followed by "thể": a later cut is heard as "có thể" ("có" about "thể": unknown).
+# - This speaker's "không" is short (0.23 s): depending on where it falls in viet-asr's
+#   ~0.43 s pattern it is heard as "khung", "cung" or "công". Said three times, 0.31 s apart
+#   (a third of that pattern each), the answer is 'no' when the last one or the first two
+#   are heard ("không công" would be 'không' about "công"). Of 240 noisy variants, 29 missed
+#   one and 2 missed two (still 'no'); with the 300-3400 Hz band, 58 and 12.
 ANSWERS = {
-    "yes": ("Ly (nữ miền Bắc)", 0.30, 0.55),  # "có" of "Chúng ta có thể"
-    "no": ("Đoan (nữ miền Nam)", 1.90, 2.35),  # "không" of "không chỉ tốt"
-    "unclear": ("Tuyên (nam miền Bắc)", 0.0, 1.2),  # "Bạn cầm khúc cây": no answer in it
+    "yes": ("Ly (nữ miền Bắc)", [(0.0, 0.60)]),  # "Chúng ta có" (we do)
+    # "Nuôi con, không, không, không": "Nuôi con" and three times "không" of "không chỉ"
+    "no": ("Đoan (nữ miền Nam)", [(0.0, 0.60)] + [(2.08, 2.345)] * 3),
+    "unclear": ("Bình (nam miền Bắc)", [(0.0, 1.0)]),  # "Anh chỉ muốn được nhìn nhận"
 }
 
 
@@ -40,6 +52,7 @@ class Sample:
     name: str
     original: Path  # 24 kHz as shipped
     phone: Path  # 8 kHz, 300-3400 Hz
+    line: Path  # 8 kHz, 0-4 kHz
     reference: str
 
 
@@ -70,58 +83,68 @@ def _wheel(cache_dir: Path) -> Path:
         return found[0].replace(cache_dir / found[0].name)
 
 
-def _write_once(target: Path, make) -> None:
-    """Create target with make(temporary path) unless it exists, atomically."""
-    if target.exists():
-        return
+def _replace(target: Path, make) -> None:
+    """Write target with make(temporary path), atomically: readers never see half a file."""
     partial = target.with_name(f".{target.name}.{os.getpid()}")
     make(partial)
     partial.replace(target)
 
 
-def _telephone(source: Path, target: Path) -> None:
-    subprocess.run(["sox", str(source), "-t", "wav", "-r", "8000", "-c", "1", "-b", "16",
-                    "-e", "signed-integer", str(target), "sinc", "300-3400"],
+def _to_8k(source: Path, target: Path, *effects: str) -> None:
+    # -D: no dither, so the audio is the same on every run (its +-2 LSB changed what
+    # viet-asr heard of a short word)
+    subprocess.run(["sox", "-D", str(source), "-t", "wav", "-r", "8000", "-c", "1", "-b", "16",
+                    "-e", "signed-integer", str(target), *effects],
                    check=True, capture_output=True)
 
 
 def vieneu_samples(cache_dir: Path) -> list[Sample]:
-    """The six vieneu recordings with their reference texts, downloaded once into cache_dir."""
+    """The six vieneu recordings with their reference texts; the wheel is downloaded once."""
     cache_dir = Path(cache_dir)
     samples = []
     with zipfile.ZipFile(_wheel(cache_dir)) as wheel:
         names = sorted(n for n in wheel.namelist()
                        if n.startswith("vieneu/assets/samples/") and n.endswith(".wav"))
         for index, name in enumerate(names):
-            original, phone = cache_dir / f"{index}.wav", cache_dir / f"{index}-8k.wav"
-            _write_once(original, lambda path: path.write_bytes(wheel.read(name)))
-            _write_once(phone, lambda path: _telephone(original, path))
+            original = cache_dir / f"{index}.wav"
+            phone, line = cache_dir / f"{index}-8k.wav", cache_dir / f"{index}-line.wav"
+            _replace(original, lambda path: path.write_bytes(wheel.read(name)))
+            _replace(phone, lambda path: _to_8k(original, path, "sinc", "300-3400"))
+            _replace(line, lambda path: _to_8k(original, path))
             reference = wheel.read(name[:-4] + ".txt").decode("utf-8").strip()
-            samples.append(Sample(Path(name).stem, original, phone, reference))
+            samples.append(Sample(Path(name).stem, original, phone, line, reference))
     if len(samples) != 6:
         raise SpeechSamplesError(f"{VIENEU}: expected 6 recordings, found {len(samples)}")
     return samples
 
 
-def clip(source: Path, target: Path, start: float, end: float,
-         pad: float = PAD_SECONDS) -> Path:
-    """A cut of a recording with pad seconds of silence around it: a short spoken answer."""
+def splice(source: Path, target: Path, pieces, gap: float = GAP_SECONDS,
+           pad: float = PAD_SECONDS) -> Path:
+    """Pieces (start s, end s) of a recording joined by gap seconds of silence, padded."""
     samples, rate = read_pcm16(source)
     silence = np.zeros(int(pad * rate), dtype=np.int16)
-    write_pcm16(target, np.concatenate(
-        [silence, samples[int(start * rate):int(end * rate)], silence]), rate)
+    parts = [silence]
+    for index, (start, end) in enumerate(pieces):
+        if index:
+            parts.append(np.zeros(int(gap * rate), dtype=np.int16))
+        parts.append(samples[int(start * rate):int(end * rate)])
+    write_pcm16(target, np.concatenate([*parts, silence]), rate)
     return target
+
+
+def clip(source: Path, target: Path, start: float, end: float) -> Path:
+    """A cut of a recording with 0.3 s of silence around it: a short spoken answer."""
+    return splice(source, target, [(start, end)])
 
 
 def answer_clips(cache_dir: Path, folder: Path | None = None) -> dict[str, Path]:
     """Spoken answers ('yes', 'no', 'unclear') as 8 kHz mono 16-bit WAV files in folder."""
     cache_dir = Path(cache_dir)
-    phones = {s.name: s.phone for s in vieneu_samples(cache_dir)}
+    lines = {s.name: s.line for s in vieneu_samples(cache_dir)}
     folder = Path(folder) if folder is not None else cache_dir / "answers"
     folder.mkdir(parents=True, exist_ok=True)
     clips = {}
-    for answer, (name, start, end) in ANSWERS.items():
-        target = folder / f"{answer}.wav"
-        partial = folder / f".{answer}.{os.getpid()}.wav"  # cut points may change: rewrite
-        clips[answer] = clip(phones[name], partial, start, end).replace(target)
+    for answer, (name, pieces) in ANSWERS.items():
+        clips[answer] = folder / f"{answer}.wav"
+        _replace(clips[answer], lambda path: splice(lines[name], path, pieces))
     return clips

