@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import Awaitable, Callable
 
@@ -51,6 +52,16 @@ async def started(handlers) -> FastAgiServer:
     return server
 
 
+@contextlib.asynccontextmanager
+async def serving(handlers):
+    """A started server, closed when the block ends."""
+    server = await started(handlers)
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
 async def connect(server: FastAgiServer):
     return await asyncio.open_connection("127.0.0.1", server.port)
 
@@ -84,11 +95,8 @@ async def asterisk_call(server: FastAgiServer, reply: bytes = b"200 result=1\n",
 def test_the_handler_gets_the_request_and_its_command_arrives_quoted():
     async def scenario():
         handler = Recorder(value='say "có"')
-        server = await started({"recognize": handler})
-        try:
+        async with serving({"recognize": handler}) as server:
             command, after = await asterisk_call(server)
-        finally:
-            await server.close()
         assert command == b'SET VARIABLE CE_HEARD "say \\"c\xc3\xb3\\""\n'
         assert after == b""  # one command, then the server hangs up
         [request] = handler.requests
@@ -101,11 +109,8 @@ def test_the_handler_gets_the_request_and_its_command_arrives_quoted():
 
 def test_an_empty_value_is_sent_as_an_empty_quoted_argument():
     async def scenario():
-        server = await started({"recognize": Recorder(value="")})
-        try:
+        async with serving({"recognize": Recorder(value="")}) as server:
             command, _ = await asterisk_call(server)
-        finally:
-            await server.close()
         assert command == b'SET VARIABLE CE_HEARD ""\n'
     run(scenario)
 
@@ -113,11 +118,8 @@ def test_an_empty_value_is_sent_as_an_empty_quoted_argument():
 def test_a_refused_command_is_reported_to_the_handler():
     async def scenario():
         handler = Recorder()
-        server = await started({"recognize": handler})
-        try:
+        async with serving({"recognize": handler}) as server:
             await asterisk_call(server, reply=b"510 Invalid or unknown command\n")
-        finally:
-            await server.close()
         assert handler.results == [(False, False)]
     run(scenario)
 
@@ -125,11 +127,8 @@ def test_a_refused_command_is_reported_to_the_handler():
 def test_an_unknown_script_is_closed_without_a_command():
     async def scenario():
         handler = Recorder()
-        server = await started({"recognize": handler})
-        try:
+        async with serving({"recognize": handler}) as server:
             command, after = await asterisk_call(server, script="dial-everyone")
-        finally:
-            await server.close()
         assert (command, after) == (b"", b"")
         assert handler.requests == []
     run(scenario)
@@ -150,12 +149,9 @@ async def closed_without_a_command(server: FastAgiServer, sent: bytes) -> bool:
 def test_a_garbage_header_is_dropped_and_the_next_call_is_served():
     async def scenario():
         handler = Recorder()
-        server = await started({"recognize": handler})
-        try:
+        async with serving({"recognize": handler}) as server:
             assert await closed_without_a_command(server, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             command, _ = await asterisk_call(server)
-        finally:
-            await server.close()
         assert command.startswith(b"SET VARIABLE CE_HEARD")
         assert len(handler.requests) == 1
     run(scenario)
@@ -166,13 +162,10 @@ def test_a_header_that_never_ends_times_out_and_the_next_call_is_served(monkeypa
 
     async def scenario():
         handler = Recorder()
-        server = await started({"recognize": handler})
-        try:
+        async with serving({"recognize": handler}) as server:
             # Half a header, and the peer stays connected: the server must not wait forever.
             assert await closed_without_a_command(server, header()[:60])
             command, _ = await asterisk_call(server)
-        finally:
-            await server.close()
         assert command.startswith(b"SET VARIABLE CE_HEARD")
     run(scenario)
 
@@ -180,14 +173,11 @@ def test_a_header_that_never_ends_times_out_and_the_next_call_is_served(monkeypa
 def test_an_over_long_header_line_is_dropped_and_the_next_call_is_served():
     async def scenario():
         handler = Recorder()
-        server = await started({"recognize": handler})
-        try:
+        async with serving({"recognize": handler}) as server:
             long_line = b"agi_arg_1: " + b"x" * 10000 + b"\n"
             assert await closed_without_a_command(
                 server, b"agi_network_script: recognize\n" + long_line + b"\n")
             command, _ = await asterisk_call(server)
-        finally:
-            await server.close()
         assert command.startswith(b"SET VARIABLE CE_HEARD")
         assert len(handler.requests) == 1
     run(scenario)
@@ -195,24 +185,18 @@ def test_an_over_long_header_line_is_dropped_and_the_next_call_is_served():
 
 def test_a_header_with_endless_lines_is_dropped():
     async def scenario():
-        server = await started({"recognize": Recorder()})
-        try:
+        async with serving({"recognize": Recorder()}) as server:
             lines = b"".join(b"agi_x%d: y\n" % i for i in range(1000))
             assert await closed_without_a_command(server, b"agi_network_script: recognize\n"
                                                   + lines + b"\n")
-        finally:
-            await server.close()
     run(scenario)
 
 
 def test_a_hangup_notice_before_the_reply_is_skipped_and_remembered():
     async def scenario():
         handler = Recorder()
-        server = await started({"recognize": handler})
-        try:
+        async with serving({"recognize": handler}) as server:
             await asterisk_call(server, reply=b"HANGUP\n200 result=1\n")
-        finally:
-            await server.close()
         assert handler.results == [(True, True)]
     run(scenario)
 
@@ -223,12 +207,9 @@ def test_a_handler_that_fails_does_not_stop_the_server():
             raise RuntimeError("boom")
 
         handler = Recorder()
-        server = await started({"broken": broken, "recognize": handler})
-        try:
+        async with serving({"broken": broken, "recognize": handler}) as server:
             assert await closed_without_a_command(server, header("broken"))
             command, _ = await asterisk_call(server)
-        finally:
-            await server.close()
         assert command.startswith(b"SET VARIABLE CE_HEARD")
     run(scenario)
 
