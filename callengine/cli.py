@@ -107,23 +107,22 @@ def cmd_results(args) -> int:
 
 def cmd_plan(args) -> int:
     from callengine.clock import SystemClock
-    from callengine.dialer.window import Window
-    from callengine.greetings import attach_greetings
-    from callengine.planning import plan_day
+    from callengine.planning import cancel_reason, plan_and_greet
     from callengine.store.db import Database
 
     settings = _settings()
-    window = Window(settings.call_window, settings.timezone, settings.window_close_guard)
     now = SystemClock().now()
-    day = date.fromisoformat(args.date) if args.date else window.local_day(now)
+    day = date.fromisoformat(args.date) if args.date else _today(settings)
     db = Database(settings.effective_database_url)
     try:
-        result = plan_day(db, day, now, window)
-        print(f"Kế hoạch gọi ngày {day.isoformat()}: {result.created} cuộc gọi mới, "
-              f"{result.ended} người kết thúc theo dõi, {result.cancelled} cuộc gọi đã hủy")
-        greetings = attach_greetings(db, day, settings)
+        result, greetings = plan_and_greet(db, day, now, settings)
     finally:
         db.dispose()
+    cancelled = "".join(f", {n} vì {cancel_reason(status, vietnamese=True)}"
+                        for status, n in sorted(result.cancelled.items()))
+    print(f"Kế hoạch gọi ngày {day.isoformat()}: {result.created} cuộc gọi mới, "
+          f"{result.ended} người kết thúc theo dõi, {result.cancelled_total} cuộc gọi đã hủy"
+          f"{cancelled}")
     print(f"Lời chào theo tên: {greetings.greeted} cuộc gọi ({greetings.rendered} tệp mới), "
           f"{greetings.failed} lỗi, {greetings.unnamed} không có tên")
     return 0

@@ -85,8 +85,7 @@ def run_daily_plan() -> None:
     """The scheduled job (importable by reference, as APScheduler's job store needs)."""
     from callengine.clock import SystemClock
     from callengine.dialer.window import Window
-    from callengine.greetings import attach_greetings
-    from callengine.planning import plan_day
+    from callengine.planning import plan_and_greet
     from callengine.settings import load_settings
 
     settings = load_settings()
@@ -94,12 +93,6 @@ def run_daily_plan() -> None:
     try:
         now = SystemClock().now()
         window = Window(settings.call_window, settings.timezone, settings.window_close_guard)
-        result = plan_day(db, window.local_day(now), now, window)
-        log.info("daily plan %s: %d call(s) created, %d monitoring ended, %d cancelled",
-                 result.day, result.created, result.ended, result.cancelled)
-        try:  # the plan is committed: a greeting problem must not undo or fail it
-            attach_greetings(db, result.day, settings)
-        except Exception:
-            log.exception("daily plan %s: greetings failed; calls go without", result.day)
+        plan_and_greet(db, window.local_day(now), now, settings)
     finally:
         db.dispose()

@@ -1,4 +1,9 @@
-"""Creating call tasks on demand (`callengine call`); the daily plan creates them in bulk."""
+"""Manual calls: a task staff asked for by hand (`callengine call`, the admin's "call now").
+
+A manual call is a one-off call today, outside any monitoring period: its task has origin
+`manual`, which the daily plan never cancels. A person first met through a manual call is
+`unmonitored` (no daily calls) until a list puts them under monitoring.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,8 @@ from callengine.clock import to_db
 from callengine.phones import normalize_phone
 from callengine.store.db import Database
 from callengine.store.models import (
-    TASK_DIALING, TASK_DONE, TASK_EXHAUSTED, TASK_PENDING, CallTask, Person,
+    ORIGIN_MANUAL, PERSON_UNMONITORED, TASK_CANCELLED, TASK_DIALING, TASK_DONE,
+    TASK_EXHAUSTED, TASK_PENDING, CallTask, Person,
 )
 
 
@@ -28,7 +34,8 @@ def find_or_create_person(session, e164: str, carrier: str, now: datetime,
                              .order_by(Person.id).limit(1)).first()
     if person is None:
         person = Person(phone=e164, carrier=carrier, full_name=full_name,
-                        created_at=to_db(now), updated_at=to_db(now))
+                        status=PERSON_UNMONITORED, created_at=to_db(now),
+                        updated_at=to_db(now))
         session.add(person)
         session.flush()
     return person
@@ -36,7 +43,9 @@ def find_or_create_person(session, e164: str, carrier: str, now: datetime,
 
 def schedule_call(db: Database, raw_phone: str, day: date, now: datetime,
                   full_name: str = "") -> Scheduled:
-    """Today's task for one number, creating the person if unknown. Never a second task."""
+    """A manual call today for one number, creating the person if unknown. Never a second
+    task: a pending or dialling one stays as it is, one that ran out of attempts or was
+    withdrawn is called again (and is now the staff's, so the plan leaves it alone)."""
     number = normalize_phone(raw_phone)
     with db.session() as s:
         person = find_or_create_person(s, number.e164, number.carrier, now, full_name)
@@ -44,14 +53,16 @@ def schedule_call(db: Database, raw_phone: str, day: date, now: datetime,
                                                 CallTask.day == day)).first()
         if task is None:
             s.add(CallTask(person_id=person.id, day=day, status=TASK_PENDING,
-                           next_attempt_at=to_db(now), created_at=to_db(now),
-                           updated_at=to_db(now)))
+                           origin=ORIGIN_MANUAL, next_attempt_at=to_db(now),
+                           created_at=to_db(now), updated_at=to_db(now)))
             return Scheduled(number.e164, person.id, "đã lên lịch gọi")
         if task.status == TASK_DONE:
             return Scheduled(number.e164, person.id, "đã hoàn thành hôm nay, không gọi lại")
         if task.status in (TASK_PENDING, TASK_DIALING):
+            task.origin = ORIGIN_MANUAL  # asked for by hand: the plan must not withdraw it
             return Scheduled(number.e164, person.id, "đã có trong lịch gọi hôm nay")
-        if task.status == TASK_EXHAUSTED:
-            task.status, task.next_attempt_at = TASK_PENDING, to_db(now)
+        if task.status in (TASK_EXHAUSTED, TASK_CANCELLED):
+            task.status, task.origin = TASK_PENDING, ORIGIN_MANUAL
+            task.next_attempt_at = task.updated_at = to_db(now)
             return Scheduled(number.e164, person.id, "gọi lại theo yêu cầu")
         return Scheduled(number.e164, person.id, f"không gọi (trạng thái {task.status})")

@@ -21,10 +21,12 @@ from typing import Iterable, Mapping
 from callengine.importer.categories import F0, SEVERITY
 from callengine.importer.rows import MAX_ALT_PHONES_CHARS, PersonRecord, join_notes, split_notes
 from callengine.importer.text import fold
+from callengine.store.models import (
+    PERSON_ENDED, PERSON_F0, PERSON_MONITORING, PERSON_UNMONITORED,
+)
 
-STATUS_MONITORING = "monitoring"  # called every day until monitoring_end
-STATUS_ENDED = "ended"  # monitoring over (set by the daily plan); a new exposure reopens it
-STATUS_F0 = "F0"  # a patient: stored, never called
+# Statuses a list can end (the plan), reopen (a new exposure) or start from.
+REOPENABLE = (PERSON_ENDED, PERSON_UNMONITORED)
 
 PERSON_COLUMNS = (
     "full_name", "name_key", "phone", "alt_phones", "carrier", "national_id", "category",
@@ -138,7 +140,7 @@ class Merger:
             "national_id": record.national_id, "category": None,
             "birth_year": record.birth_year, "sex": record.sex, "village": record.village,
             "commune": record.commune, "district": record.district, "address": record.address,
-            "origin": record.origin, "notes": None, "status": STATUS_MONITORING,
+            "origin": record.origin, "notes": None, "status": PERSON_MONITORING,
             "monitoring_start": None, "monitoring_end": None,
         }
         person = PersonState(None, values, None, {}, file_index)
@@ -223,11 +225,11 @@ def derive(person: PersonState, list_date: date) -> None:
                                       if stored.get("monitoring_start") else []))
     values["monitoring_end"] = max([p.end for p in periods] + ([old_end] if old_end else []))
     if values["category"] == F0:
-        values["status"] = STATUS_F0
-    elif person.id is not None and stored.get("status") == STATUS_ENDED and \
+        values["status"] = PERSON_F0
+    elif person.id is not None and stored.get("status") in REOPENABLE and \
             values["monitoring_end"] > (old_end or date.min) and \
             values["monitoring_end"] >= list_date:
-        values["status"] = STATUS_MONITORING  # exposed again after monitoring ended
+        values["status"] = PERSON_MONITORING  # exposed (again): monitored from now on
 
 
 def classify(

@@ -17,6 +17,18 @@ TASK_DONE = "done"  # survey completed, or a final outcome (invalid number)
 TASK_EXHAUSTED = "exhausted"  # no attempt left today (cap, policy, or window closed)
 TASK_CANCELLED = "cancelled"  # withdrawn (monitoring ended, supervisor closed)
 
+# Why a task exists.
+ORIGIN_PLAN = "plan"  # the daily plan: the person's monitoring covers the day
+ORIGIN_MANUAL = "manual"  # staff asked for it (`callengine call`, "call now"): a one-off call
+# that the plan never cancels, whether or not the person is under monitoring
+
+# Person statuses.
+PERSON_MONITORING = "monitoring"  # called every day until monitoring_end
+PERSON_ENDED = "ended"  # monitoring over (set by the daily plan); a new exposure reopens it
+PERSON_F0 = "F0"  # a patient: stored, never called by the plan
+PERSON_CLOSED = "closed"  # a supervisor ended the monitoring early (with a reason)
+PERSON_UNMONITORED = "unmonitored"  # known only from a manual call; an import may monitor them
+
 # Attempt states.
 ATTEMPT_ORIGINATING = "originating"  # row written, Originate being sent
 ATTEMPT_RINGING = "ringing"  # Asterisk accepted the Originate
@@ -53,7 +65,7 @@ class Person(Base):
     address: Mapped[str | None] = mapped_column(String(300))
     origin: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="monitoring")
+    status: Mapped[str] = mapped_column(String(20), default=PERSON_MONITORING)
     # Earliest start and latest end of the person's monitoring periods (kept by the import;
     # the end never shortens). Gaps between periods are only visible in monitoring_periods.
     monitoring_start: Mapped[date | None] = mapped_column(Date)
@@ -115,6 +127,8 @@ class CallTask(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     day: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(20), default=TASK_PENDING)
+    origin: Mapped[str] = mapped_column(String(10), default=ORIGIN_PLAN,
+                                        server_default=ORIGIN_PLAN)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_outcome: Mapped[str | None] = mapped_column(String(20))

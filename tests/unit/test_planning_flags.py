@@ -69,7 +69,7 @@ def test_a_person_closed_after_planning_has_todays_call_cancelled(db):
     plan_day(db, DAY, NOW, WINDOW)
     with db.session() as s:
         s.scalars(select(Person)).one().status = "closed"
-    assert plan_day(db, DAY, NOW, WINDOW).cancelled == 1
+    assert plan_day(db, DAY, NOW, WINDOW).cancelled_total == 1
     assert tasks_for(db, DAY) == {"+84912000001": "cancelled"}
 
 

@@ -1,0 +1,20 @@
+"""admin accounts, API tokens and the audit log
+
+Revision ID: 0006
+Revises: 0005
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass  # reserved: filled in by its change
+
+
+def downgrade() -> None:
+    pass
