@@ -22,6 +22,7 @@ from callengine.dialer.service import Dialer
 from callengine.dialer.spoken import SpokenAnswers
 from callengine.dialer.window import Window
 from callengine.errors import ConfigError
+from callengine.procinfo import port_holder
 from callengine.questionnaire import Questionnaire, load_questionnaire
 from callengine.settings import Settings
 from callengine.speech.pool import RecognitionPool
@@ -119,8 +120,7 @@ async def lead_daily_plan(engine: Engine, settings: Settings, clock: Clock,
             scheduler.follow(leader)
             if leader and not caught_up:
                 caught_up = True
-                if _past_plan_time(settings, clock):
-                    await asyncio.to_thread(run_daily_plan)  # idempotent: safe to repeat
+                await asyncio.to_thread(catch_up_plan, engine.db, settings, clock)
             try:
                 await asyncio.wait_for(stop.wait(), LEASE_RENEWAL)
             except asyncio.TimeoutError:
@@ -129,11 +129,18 @@ async def lead_daily_plan(engine: Engine, settings: Settings, clock: Clock,
         scheduler.stop()
 
 
-def _past_plan_time(settings: Settings, clock: Clock) -> bool:
-    from zoneinfo import ZoneInfo
+def catch_up_plan(db: Database, settings: Settings, clock: Clock):
+    """A new scheduler holder past the plan time runs today's plan at once (idempotent);
+    the PlanResult, or None before the plan time."""
+    from callengine.planning import plan_and_greet
 
-    local = clock.now().astimezone(ZoneInfo(settings.timezone))
-    return local.strftime("%H:%M") >= settings.plan_time
+    now = clock.now()
+    window = Window(settings.call_window, settings.timezone, settings.window_close_guard)
+    local = now.astimezone(window.tz)
+    if local.strftime("%H:%M") < settings.plan_time:
+        return None
+    result, _ = plan_and_greet(db, window.local_day(now), now, settings)
+    return result
 
 
 async def run_engine(engine: Engine, *, until_idle: bool, stop: asyncio.Event | None = None,
@@ -175,5 +182,7 @@ async def _start_agi(engine: Engine) -> None:
         await engine.agi.start()
     except OSError as exc:
         engine.spoken.pool.close()
+        holder = port_holder(engine.agi.host, engine.agi.port)
+        held = f"; held by {holder} (another engine still running?)" if holder else ""
         raise ConfigError(f"agi_port: cannot listen on {engine.agi.host}:{engine.agi.port} "
-                          f"({exc.strerror or exc})") from None
+                          f"({exc.strerror or exc}){held}") from None

@@ -9,6 +9,19 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from callengine.store.db import Database
+from tests import processes
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_outlives_the_suite():
+    """Fail the run if an engine, worker or lab process started by a test is still alive."""
+    marker = processes.new_marker()
+    yield
+    left = processes.leftovers(marker)
+    if left:
+        pytest.fail("processes started by the tests were still running at the end (now "
+                    "killed):\n  " + "\n  ".join(left), pytrace=False)
+
 
 POSTGRES_URL = os.environ.get("CALLENGINE_TEST_POSTGRES_URL",
                               "postgresql://postgres@127.0.0.1:5432/test")

@@ -1,7 +1,9 @@
 """Spoken answers recognised in worker processes, so the dialer's loop never waits on a decoder.
 
 Each worker loads its recogniser once (viet-asr: about 1 s and 250 MB). Workers are spawned,
-not forked: the engine process holds sockets, threads and database connections.
+not forked: the engine process holds sockets, threads and database connections. A worker
+never outlives its engine: it watches its parent and exits when the engine is gone, even
+after a SIGKILL that gave the engine no chance to shut the pool down.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import logging
 import multiprocessing
 import os
 import tempfile
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -25,6 +29,7 @@ from callengine.speech.audio import (
 log = logging.getLogger("callengine.speech")
 MIN_VOICED_SECONDS = 0.15  # less than this above the noise floor: nothing was said
 WORKER_NICENESS = 5  # Asterisk's media and the dialer come first when the cores are busy
+PARENT_CHECK_INTERVAL = 1.0  # seconds between a worker's looks at whether its engine lives
 
 _recognizer = None  # the worker process's recogniser
 _load_error: str | None = None  # why it could not be loaded
@@ -43,10 +48,24 @@ class Recognition:
     error: str | None = None
 
 
-def _init_worker(name: str, options: dict) -> None:
+def _exit_with_parent(parent_pid: int, interval: float = PARENT_CHECK_INTERVAL) -> None:
+    """End this worker once its parent is gone (re-parented: getppid() changes)."""
+    while os.getppid() == parent_pid:
+        time.sleep(interval)
+    os._exit(0)
+
+
+def watch_parent(parent_pid: int) -> None:
+    """Start the watchdog that ends this process when parent_pid dies."""
+    threading.Thread(target=_exit_with_parent, args=(parent_pid,), daemon=True,
+                     name="parent-watchdog").start()
+
+
+def _init_worker(name: str, options: dict, parent_pid: int) -> None:
     global _recognizer, _load_error
     from callengine.speech.answer import shared_recognizer
 
+    watch_parent(parent_pid)
     logging.basicConfig(level=logging.WARNING)
     os.nice(WORKER_NICENESS)
     try:
@@ -96,7 +115,7 @@ class RecognitionPool:
     def _new_executor(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
             self.workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker, initargs=(self.recognizer, self.options))
+            initializer=_init_worker, initargs=(self.recognizer, self.options, os.getpid()))
 
     async def warm_up(self) -> None:
         """Start every worker and load its model now rather than at the first answer."""

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from datetime import datetime, timezone
+import signal
+import socket
+import subprocess
+import sys
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,6 +19,7 @@ from sqlalchemy import select
 from callengine.app import build_engine, run_engine
 from callengine.clock import SystemClock
 from callengine.lab.lab import Lab
+from callengine.procinfo import port_holder
 from callengine.settings import load_settings
 from callengine.store.db import Database
 from callengine.store.models import CallAttempt, CallTask, Person
@@ -38,9 +43,25 @@ FAST = {
 }
 
 
+def refuse_stale_engine(lab: Lab) -> None:
+    """Fail at once, and say why, when an engine left by an earlier run holds the lab's ports."""
+    host, port = "127.0.0.1", lab.ports.engine_agi
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+            return
+        except OSError:
+            pass
+    holder = port_holder(host, port) or "an unknown process"
+    pytest.fail(f"the engine's FastAGI port {host}:{port} is held by {holder}: a stale engine "
+                f"from an earlier run? Stop it (kill its pid) and run the tests again.",
+                pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def lab():
     lab = Lab()
+    refuse_stale_engine(lab)
     lab.up()
     yield lab
     lab.down()
@@ -56,18 +77,26 @@ class ShiftedClock(SystemClock):
         return super().now() + self.shift
 
 
-LAB_MORNING = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+REPO = Path(__file__).resolve().parents[2]
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local_today_at(hour: int, minute: int = 0, second: int = 0) -> datetime:
+    """Today (the real local date, never a fixed one) at a chosen local time."""
+    today = datetime.now(LOCAL_TZ).date()
+    return datetime.combine(today, time(hour, minute, second), LOCAL_TZ)
 
 
 class LabRun:
     """One test's use of the lab: a scenario, a database, and the engine's settings.
 
-    In-process engines run on a clock that starts at 09:00 local time on a fixed day, so no
-    test depends on when it runs (a retry after local midnight belongs to the next day).
+    Engines run on a clock that starts at 09:00 local time today, whatever the real hour, so
+    no test depends on when it runs (a retry after local midnight would belong to the next
+    day). Engines in their own process get the same clock (tests/lab/shifted_engine.py).
     """
 
     def __init__(self, lab: Lab, tmp_path: Path, database_url: str | None = None):
-        self.clock = ShiftedClock(LAB_MORNING)
+        self.clock = ShiftedClock(local_today_at(9))
         self.lab = lab
         self.tmp_path = tmp_path
         self.env = {"CALLENGINE_CONFIG": str(lab.engine_config), **FAST,
@@ -132,6 +161,57 @@ def lab_run(lab, tmp_path):
     run = LabRun(lab, tmp_path)
     yield run
     run.close()
+
+
+class EngineProcesses:
+    """`callengine run` processes of one test, always stopped (with their workers) after it."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.started: list[tuple[subprocess.Popen, Path]] = []
+
+    def start(self, env: dict[str, str], *args: str, shift: timedelta = timedelta(0)):
+        """`callengine run ARGS` on the real clock moved by shift (tests/lab/shifted_engine)."""
+        log = self.folder / f"engine-{len(self.started) + 1}.log"
+        with log.open("w") as handle:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tests.lab.shifted_engine",
+                 str(shift.total_seconds()), "run", *args],
+                env={**os.environ, **env}, cwd=REPO, stdout=handle, stderr=subprocess.STDOUT,
+                text=True, start_new_session=True)
+        self.started.append((process, log))
+        return process
+
+    def log_of(self, process: subprocess.Popen) -> str:
+        return next(log for p, log in self.started if p is process).read_text()
+
+    @staticmethod
+    def group_members(process: subprocess.Popen) -> list[int]:
+        """Live processes of the engine's process group (its recognition workers included)."""
+        members = []
+        for entry in Path("/proc").iterdir():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[2]) == process.pid and fields[0] not in ("Z", "X"):
+                members.append(int(entry.name))
+        return members
+
+    def stop_all(self) -> None:
+        for process, _ in self.started:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # the engine and its workers
+            except ProcessLookupError:
+                pass
+            process.wait(10)
+
+
+@pytest.fixture
+def engine_processes(tmp_path):
+    engines = EngineProcesses(tmp_path)
+    yield engines
+    engines.stop_all()
 
 
 def overlaps(intervals: list[tuple[datetime, datetime]]) -> bool:

@@ -146,3 +146,52 @@ def test_the_decoder_gets_the_speech_without_the_silence_around_it(tmp_path):
     result = recognize_file(str(path), FEVER, 0.5, recognizer)
     assert result.answer == "no"
     assert recognizer.heard_seconds == [pytest.approx(0.8 + 2 * 0.3, abs=0.05)]
+
+
+ENGINE_WITH_A_POOL = """
+import asyncio, os, sys, time
+from callengine.speech.pool import RecognitionPool
+
+async def main():
+    pool = RecognitionPool(2, "vosk", {}, 0.5)
+    try:
+        await pool.warm_up()
+    except Exception:
+        pass  # no model: the workers run all the same
+    print(" ".join(str(pid) for pid in pool._executor._processes), flush=True)
+    time.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def test_workers_exit_when_their_engine_is_killed():
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    engine = subprocess.Popen([sys.executable, "-c", ENGINE_WITH_A_POOL],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(pid) for pid in engine.stdout.readline().split()]
+        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+        os.kill(engine.pid, signal.SIGKILL)  # no shutdown of the pool: the engine just dies
+        engine.wait(10)
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in workers if _alive(pid)], "workers outlived their engine"
+    finally:
+        if engine.poll() is None:
+            engine.kill()
+            engine.wait(10)
