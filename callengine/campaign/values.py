@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 from callengine.clock import from_db
@@ -44,12 +44,9 @@ def label(key: str) -> str:
 
 
 def format_window(window: CallWindow) -> str:
-    """08:00-20:00, with seconds only where a bound has them."""
-    return f"{_clock(window.start)}-{_clock(window.end)}"
-
-
-def _clock(moment: time) -> str:
-    return moment.strftime("%H:%M:%S" if moment.second else "%H:%M")
+    """08:00-20:00, or with seconds when a bound has them (00:00:00-23:59:59)."""
+    pattern = "%H:%M:%S" if window.start.second or window.end.second else "%H:%M"
+    return f"{window.start.strftime(pattern)}-{window.end.strftime(pattern)}"
 
 
 @dataclass(frozen=True)
