@@ -15,6 +15,8 @@ from callengine.ami.client import AmiClient
 from callengine.ami.supervisor import AmiSupervisor
 from callengine.cdr import CdrReader
 from callengine.clock import Clock, SystemClock
+from callengine.dialer.campaign import CampaignWatcher
+from callengine.dialer.pacing import build_pacers
 from callengine.dialer.records import AttemptRecords
 from callengine.dialer.retry import RetryPolicy
 from callengine.dialer.routing import TrunkRouter
@@ -53,6 +55,7 @@ class Engine:
     db: Database
     spoken: SpokenAnswers | None = None
     agi: FastAgiServer | None = None
+    campaign: CampaignWatcher | None = None
 
 
 def build_spoken_answers(settings: Settings, records: AttemptRecords,
@@ -81,6 +84,10 @@ def build_engine(settings: Settings, db: Database | None = None,
                          settings.trunk_failure_threshold, settings.trunk_down_cooloff)
     spoken = build_spoken_answers(settings, records, questionnaire, clock) \
         if settings.speech else None
+    pacers = build_pacers(settings.trunks)
+    campaign = CampaignWatcher(db, settings, pacers=pacers, window=window, records=records,
+                               interval=settings.campaign_poll_interval)
+    campaign.load()  # the engine starts as the campaign stands, then follows its changes
     holder: dict[str, Dialer] = {}
 
     def client_factory() -> AmiClient:
@@ -94,11 +101,12 @@ def build_engine(settings: Settings, db: Database | None = None,
     dialer = Dialer(settings=settings, records=records, supervisor=supervisor, window=window,
                     router=router, cdr=CdrReader(settings.cdr_path), clock=clock,
                     survey_variables=survey_variables(settings, questionnaire),
-                    on_finished=spoken.discard_unused if spoken else None)
+                    on_finished=spoken.discard_unused if spoken else None,
+                    pacers=pacers, campaign=campaign)
     holder["dialer"] = dialer
     agi = FastAgiServer(settings.agi_host, settings.agi_port,
                         {contract.AGI_RECOGNIZE: spoken.handle_agi}) if spoken else None
-    return Engine(dialer, supervisor, db, spoken, agi)
+    return Engine(dialer, supervisor, db, spoken, agi, campaign)
 
 
 SETTLE_TIMEOUT = 120  # seconds `run --until-idle` waits for spoken answers left pending
@@ -155,6 +163,8 @@ async def run_engine(engine: Engine, *, until_idle: bool, stop: asyncio.Event | 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     background = [asyncio.create_task(engine.supervisor.run(stop))]
+    if engine.campaign is not None:
+        background.append(asyncio.create_task(engine.campaign.run(stop)))
     if engine.spoken is not None:
         background.append(asyncio.create_task(engine.spoken.run(stop)))
     if settings is not None and not until_idle:

@@ -123,7 +123,10 @@ def plan_and_greet(db: Database, day: date, now: datetime, settings):
     plan` both run. A greeting problem never undoes or fails the committed plan."""
     from callengine.greetings import GreetingResult, attach_greetings
 
-    window = Window(settings.call_window, settings.timezone, settings.window_close_guard)
+    from callengine.campaign import effective_settings
+
+    live = effective_settings(db, settings)  # the first calls go at the campaign's opening
+    window = Window(live.call_window, live.timezone, live.window_close_guard)
     result = plan_day(db, day, now, window)
     log.info("%s", result.summary())
     try:

@@ -7,6 +7,7 @@ lab run can compress a day into minutes.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import socket
@@ -110,6 +111,7 @@ class Settings:
     recordings_keep_days: int = 30  # spoken answers are health data: deleted after this
     greetings_dir: Path = Path("/var/lib/asterisk/sounds/callengine/greetings")  # per person
     asterisk_root: Path = Path("/")  # Asterisk's filesystem as the engine sees it (lab: chroot)
+    campaign_poll_interval: float = 2  # seconds between looks at the campaign row (admin)
     log_level: str = "INFO"
 
     def on_engine_host(self, asterisk_path: Path) -> Path:
@@ -142,8 +144,9 @@ _UNIT_SECONDS = {None: 1, "s": 1, "ms": 0.001, "m": 60, "h": 3600, "d": 86400}
 
 def parse_duration(name: str, value: Any) -> float:
     """Seconds from 90, '90', '90s', '15m', '2h'."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-        return float(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if math.isfinite(value) and value >= 0:
+            return float(value)
     match = _DURATION.match(str(value))
     if not match:
         raise ConfigError(f"{name}: {value!r} is not a duration (seconds, or e.g. 90s, 15m, 2h)")
@@ -205,8 +208,8 @@ def _parse_positive_float(name: str, value: Any) -> float:
         number = float(str(value).strip())
     except ValueError:
         raise ConfigError(f"{name}: {value!r} is not a number") from None
-    if number <= 0:
-        raise ConfigError(f"{name}: must be above 0")
+    if not math.isfinite(number) or number <= 0:
+        raise ConfigError(f"{name}: must be a number above 0")
     return number
 
 
@@ -325,3 +328,5 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"{name}: {str(getattr(settings, name))!r} is not an absolute path")
     if settings.max_attempts_per_day < 1:
         raise ConfigError("max_attempts_per_day: must be at least 1")
+    if settings.campaign_poll_interval <= 0:
+        raise ConfigError("campaign_poll_interval: must be above 0")

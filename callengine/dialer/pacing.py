@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Iterable
 
 
 class TrunkPacer:
@@ -24,3 +25,14 @@ class TrunkPacer:
 
     def finished(self) -> None:
         self.active = max(0, self.active - 1)
+
+    def set_limits(self, max_channels: int, cps: float) -> None:
+        """New limits at once; live calls above a lowered limit finish, none is cut."""
+        spacing = 1.0 / cps
+        self._next_start += spacing - self.spacing  # the next start counts from the last one
+        self.max_channels, self.spacing = max_channels, spacing
+
+
+def build_pacers(trunks: Iterable) -> dict[str, TrunkPacer]:
+    """One pacer per trunk, by trunk name."""
+    return {t.name: TrunkPacer(t.max_channels, t.cps) for t in trunks}

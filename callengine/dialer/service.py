@@ -16,7 +16,8 @@ from callengine.ami.errors import AmiActionError, AmiConnectionError
 from callengine.cdr import CdrReader
 from callengine.clock import Clock
 from callengine.dialer import outcome as oc
-from callengine.dialer.pacing import TrunkPacer
+from callengine.dialer.campaign import CampaignWatcher
+from callengine.dialer.pacing import TrunkPacer, build_pacers
 from callengine.dialer.records import AttemptRecords, DueTask, Ending
 from callengine.dialer.routing import TrunkRouter, dial_string
 from callengine.dialer.tracker import (
@@ -42,6 +43,7 @@ class Dialer:
         self, *, settings: Settings, records: AttemptRecords, supervisor, window: Window,
         router: TrunkRouter, cdr: CdrReader, clock: Clock, survey_variables: dict[str, str],
         on_finished: Callable[[str], None] | None = None,
+        pacers: dict[str, TrunkPacer] | None = None, campaign: CampaignWatcher | None = None,
     ) -> None:
         self.settings = settings
         self.records = records
@@ -52,7 +54,8 @@ class Dialer:
         self.clock = clock
         self.survey_variables = survey_variables
         self.on_finished = on_finished  # called with the attempt id once it is recorded
-        self.pacers = {t.name: TrunkPacer(t.max_channels, t.cps) for t in settings.trunks}
+        self.pacers = pacers if pacers is not None else build_pacers(settings.trunks)
+        self.campaign = campaign  # pause, window, limits and retries changed live
         self.tracker = AttemptTracker()
         self.in_flight: dict[str, InFlight] = {}
         self._events: asyncio.Queue = asyncio.Queue()
@@ -60,6 +63,8 @@ class Dialer:
         self._ready = asyncio.Event()
         self._recheck_at: float | None = None
         self.originate_log: list[tuple[float, str]] = []  # (monotonic, trunk) for benchmarks
+        if campaign is not None:
+            campaign.subscribe(self._wake.set)  # a resume or a raised limit dials at once
 
     # --- AMI hooks -------------------------------------------------------------------------
 
@@ -113,6 +118,8 @@ class Dialer:
             return None
         if opening > now:
             return (opening - now).total_seconds()
+        if self._paused():
+            return self._paused_wait(day)
         trunk_wait = await self._start_due(day, now)
         next_due = self.records.next_due_at(day)
         if next_due is None and not self.in_flight and self.records.open_task_count(day) == 0:
@@ -128,12 +135,23 @@ class Dialer:
         """
         soonest = math.inf
         for task in self.records.due_tasks(day, now, BATCH):
+            if self._paused():
+                break
             trunk, wait = self._pick_trunk(task)
             if trunk is None:
                 soonest = min(soonest, wait)
                 continue
             await self._originate(task, trunk)
         return soonest
+
+    def _paused(self) -> bool:
+        return self.campaign is not None and self.campaign.paused
+
+    def _paused_wait(self, day) -> float | None:
+        """While paused, wait for a resume; None (the day is done) when nothing is open."""
+        if not self.in_flight and self.records.open_task_count(day) == 0:
+            return None
+        return IDLE_POLL
 
     def _pick_trunk(self, task: DueTask) -> tuple[Trunk | None, float]:
         """The number's trunk if it may start now; other trunks only stand in when it is down."""

@@ -14,6 +14,10 @@ class Window:
         self.tz = ZoneInfo(tz)
         self.close_guard = timedelta(seconds=close_guard)
 
+    def set_hours(self, window: CallWindow) -> None:
+        """A new daily window (a campaign change), obeyed from the next check."""
+        self.window = window
+
     def local_day(self, now: datetime) -> date:
         return now.astimezone(self.tz).date()
 
