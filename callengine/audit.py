@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from callengine.clock import Clock, SystemClock, from_db, to_db
@@ -135,4 +135,4 @@ def count_since(db: Database, actions: Iterable[str], since: datetime, *,
 def actions(db: Database) -> list[str]:
     """Every action that occurs in the log, for a filter list."""
     with db.session() as session:
-        return sorted(session.scalars(select(distinct(AuditEvent.action))))
+        return sorted(session.scalars(select(AuditEvent.action).distinct()))
