@@ -20,7 +20,7 @@ PAGE_SIZE = 50
 
 
 def _day(text: str | None) -> date | None:
-    """A date from yyyy-mm-dd (a date input) or dd/mm/yyyy (typed)."""
+    """A date from dd/mm/yyyy (as typed) or yyyy-mm-dd."""
     if not text:
         return None
     for pattern in ("%Y-%m-%d", "%d/%m/%Y"):

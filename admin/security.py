@@ -42,7 +42,8 @@ def configure(app: Flask, settings: Settings) -> None:
     )
     if settings.admin_trusted_proxies:
         hops = settings.admin_trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        proxied = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = proxied  # type: ignore[method-assign]
     app.before_request(_refuse_large_bodies)
     CSRFProtect(app)
     app.after_request(_add_headers)
