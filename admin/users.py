@@ -41,7 +41,7 @@ def _detail_page(user_id: int, status: int = 200, **forms):
     account = _account_or_404(user_id)
     forms.setdefault("role_form", RoleForm(role=account.role))
     forms.setdefault("password_form", PasswordForm())
-    page = render_template("users/detail.html", account=account, action_form=ActionForm(),
+    page = render_template("users/detail.html", account=account,
                            tokens=context().accounts.list_tokens(user_id), **forms)
     return page, status
 
@@ -81,45 +81,41 @@ def detail(user_id: int):
     return _detail_page(user_id)
 
 
+def _change(user_id: int, form, form_name: str, change, done: str):
+    """Validate a form, apply a change through the service, and say how it went."""
+    if not form.validate_on_submit():
+        return _detail_page(user_id, 400, **{form_name: form})
+    try:
+        change(form)
+        flash(done, "success")
+    except AccountError as error:
+        _flash_error(error)
+    return _back(user_id)
+
+
 @bp.post("/<int:user_id>/role")
 @ADMIN
 def set_role(user_id: int):
     """Give an account another role."""
-    form = RoleForm()
-    if not form.validate_on_submit():
-        return _detail_page(user_id, 400, role_form=form)
-    try:
-        context().accounts.set_role(user_id, form.role.data, actor=actor())
-        flash(_("Role changed."), "success")
-    except AccountError as error:
-        _flash_error(error)
-    return _back(user_id)
+    return _change(user_id, RoleForm(), "role_form",
+                   lambda f: context().accounts.set_role(user_id, f.role.data, actor=actor()),
+                   _("Role changed."))
 
 
 @bp.post("/<int:user_id>/password")
 @ADMIN
 def reset_password(user_id: int):
     """Set a new password; the account's open sessions end."""
-    form = PasswordForm()
-    if not form.validate_on_submit():
-        return _detail_page(user_id, 400, password_form=form)
-    try:
-        context().accounts.set_password(user_id, form.password.data, actor=actor())
-        flash(_("Password changed. The account's open sessions have ended."), "success")
-    except AccountError as error:
-        _flash_error(error)
-    return _back(user_id)
+    return _change(user_id, PasswordForm(), "password_form",
+                   lambda f: context().accounts.set_password(user_id, f.password.data,
+                                                             actor=actor()),
+                   _("Password changed. The account's open sessions have ended."))
 
 
 def _set_active(user_id: int, active: bool):
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        context().accounts.set_active(user_id, active, actor=actor())
-        flash(_("Account enabled.") if active else _("Account disabled."), "success")
-    except AccountError as error:
-        _flash_error(error)
-    return _back(user_id)
+    return _change(user_id, ActionForm(), "action_form",
+                   lambda f: context().accounts.set_active(user_id, active, actor=actor()),
+                   _("Account enabled.") if active else _("Account disabled."))
 
 
 @bp.post("/<int:user_id>/disable")
