@@ -126,6 +126,7 @@ def cmd_admin(args) -> int:
     settings = load_settings()
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     host = args.host or settings.admin_host
     port = args.port or settings.admin_port
     app = create_app(settings)

@@ -24,6 +24,9 @@ MESSAGES = {
     429: _l("Too many attempts. Wait a minute and try again."),
     500: _l("Something went wrong on the server. The error was logged."),
 }
+API_MESSAGES = {
+    401: _l("A valid API token is required (Authorization: Bearer <token>)."),
+}
 CSRF_MESSAGE = _l("The form has expired or is not valid. Reload the page and try again.")
 
 
@@ -37,7 +40,7 @@ def _handle(error: HTTPException):
     status = error.code or 500
     max_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
     if is_api_request():
-        return json_error(error, message_for(status, max_mb))
+        return json_error(error, str(API_MESSAGES.get(status, message_for(status, max_mb))))
     message = message_for(status, max_mb)
     if error.__class__.__name__ == "CSRFError":
         message = str(CSRF_MESSAGE)

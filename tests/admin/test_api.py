@@ -40,7 +40,7 @@ def test_a_session_cookie_alone_does_not_authenticate_the_api(client, signed_in)
     response = client.get("/api/v1/me")
     assert response.status_code == 401
     assert response.json["error"]["code"] == "unauthorized"
-    assert "Vui lòng đăng nhập" in response.json["error"]["message"]
+    assert "Cần mã truy cập API hợp lệ" in response.json["error"]["message"]
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 

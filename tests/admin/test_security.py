@@ -6,10 +6,12 @@ import pytest
 from sqlalchemy import func, select
 
 from admin import create_app
+from callengine import audit
+from callengine.audit import AuditFilter
 from callengine.errors import ConfigError
 from callengine.settings import load_settings
 from callengine.store.accounts import User
-from tests.admin.conftest import PASSWORD, page_text
+from tests.admin.conftest import PASSWORD, AuthActions, page_text
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -99,3 +101,19 @@ def test_an_unknown_page_gets_a_404_page(client, signed_in):
     signed_in("staff")
     response = client.get("/no-such-page")
     assert response.status_code == 404 and "Trang này không tồn tại" in page_text(response)
+
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_is_audited(app_factory, make_user, db):
+    app = app_factory(admin_trusted_proxies=1)
+    make_user("staff", "lan")
+    AuthActions(app.test_client()).sign_in("lan", headers={"X-Forwarded-For": "203.0.113.7"})
+    [event] = audit.query(db, AuditFilter(action="auth.sign_in")).items
+    assert event.address == "203.0.113.7"
+
+
+def test_without_trusted_proxies_a_forwarded_header_is_ignored(auth, make_user, db):
+    make_user("staff", "lan")
+    auth.sign_in("lan", headers={"X-Forwarded-For": "203.0.113.7"})
+    [event] = audit.query(db, AuditFilter(action="auth.sign_in")).items
+    assert event.address == "127.0.0.1"
