@@ -65,6 +65,9 @@ def test_no_horizontal_scroll_at_360_px(browser, live_admin):
             page.goto(f"{live_admin.url}{path}")
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 360, f"{path} is {width} px wide"
+            tallest = page.evaluate(
+                "Math.max(0, ...[...document.querySelectorAll('th')].map(h => h.offsetHeight))")
+            assert tallest < 60, f"{path}: a column heading is squeezed ({tallest} px tall)"
             _shot(page, f"mobile_{path.strip('/').replace('/', '_') or 'home'}")
     finally:
         context.close()
