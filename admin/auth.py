@@ -9,7 +9,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 
 from callengine.accounts import Account, fold_username
 from callengine.audit import Actor
-from callengine.settings import ADMIN_LANGUAGES, parse_rate
+from callengine.settings import ADMIN_LANGUAGES
 from callengine.throttle import retry_after
 from admin.access import any_role, is_api_request, public
 from admin.context import audit_event, client_address, context
@@ -37,7 +37,7 @@ class SignedInUser(UserMixin):
 
 
 def _load_user(session_id: str) -> SignedInUser | None:
-    user_id, _, stamp = session_id.partition(":")
+    user_id, _sep, stamp = session_id.partition(":")
     account = context().accounts.get(int(user_id)) if user_id.isdigit() else None
     if account is None or not account.active:
         return None
@@ -76,15 +76,10 @@ def _safe_next(target: str | None) -> str:
 
 def _throttled(username: str) -> int | None:
     ctx = context()
-    settings = ctx.settings
-    by_account = retry_after(ctx.db, ctx.clock, SIGN_IN_ACTIONS,
-                             parse_rate("admin_login_limit_account",
-                                        settings.admin_login_limit_account),
-                             username=username)
-    return by_account or retry_after(ctx.db, ctx.clock, SIGN_IN_ACTIONS,
-                                     parse_rate("admin_login_limit_client",
-                                                settings.admin_login_limit_client),
-                                     address=client_address())
+    per_account, per_client = ctx.settings.admin_login_rates
+    return (retry_after(ctx.db, ctx.clock, SIGN_IN_ACTIONS, per_account, username=username)
+            or retry_after(ctx.db, ctx.clock, SIGN_IN_ACTIONS, per_client,
+                           address=client_address()))
 
 
 def _sign_in_page(form: SignInForm, status: int = 200, retry: int | None = None):

@@ -139,6 +139,12 @@ class Settings:
                 "F2": self.monitoring_days_f2}
 
     @property
+    def admin_login_rates(self) -> tuple[tuple[int, float], tuple[int, float]]:
+        """(count, seconds) of sign-in attempts allowed per account and per client address."""
+        return (parse_rate("admin_login_limit_account", self.admin_login_limit_account),
+                parse_rate("admin_login_limit_client", self.admin_login_limit_client))
+
+    @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'callengine.db'}"
 

@@ -20,7 +20,6 @@ from flask_login import current_user
 
 from callengine.audit import Actor
 from callengine.paging import Page
-from callengine.settings import parse_rate
 from callengine.throttle import retry_after
 from admin.access import any_role, is_api_request, public
 from admin.api.errors import ApiError
@@ -39,7 +38,7 @@ ME = {"type": "object", "required": ["id", "username", "role"],
 
 
 def _bearer_token() -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
@@ -52,8 +51,9 @@ def _token_principal() -> None:
     if token is None:
         return
     ctx = context()
-    rate = parse_rate("admin_login_limit_client", ctx.settings.admin_login_limit_client)
-    wait = retry_after(ctx.db, ctx.clock, (TOKEN_REJECTED,), rate, address=client_address())
+    per_client = ctx.settings.admin_login_rates[1]
+    wait = retry_after(ctx.db, ctx.clock, (TOKEN_REJECTED,), per_client,
+                       address=client_address())
     if wait:
         error = ApiError(429, "too_many_requests",
                          _("Too many requests with a wrong token. Wait a minute."))
