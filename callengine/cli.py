@@ -14,7 +14,7 @@ from callengine.errors import CallengineError
 
 # Each area owns its subcommands in <area>/commands.py: register(subparsers).
 AREA_COMMANDS = ("callengine.importer.commands", "callengine.speech.commands",
-                 "callengine.campaign.commands")
+                 "callengine.campaign.commands", "admin.commands")
 
 
 def _settings():

@@ -113,6 +113,19 @@ class Settings:
     asterisk_root: Path = Path("/")  # Asterisk's filesystem as the engine sees it (lab: chroot)
     campaign_poll_interval: float = 2  # seconds between looks at the campaign row (admin)
     log_level: str = "INFO"
+    # The admin web app (admin/, `callengine admin`).
+    admin_secret_key: str = ""  # signs session cookies; required to serve; environment only
+    admin_host: str = "127.0.0.1"  # where `callengine admin` listens
+    admin_port: int = 5000
+    admin_session_idle_timeout: float = 1800  # a session unused this long must sign in again
+    admin_secure_cookies: bool = False  # true when served over HTTPS (behind a proxy)
+    admin_trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-* to trust
+    admin_login_limit_account: str = "5 per minute"  # sign-in attempts per account
+    admin_login_limit_client: str = "20 per minute"  # sign-in attempts per client address
+    admin_language: str = "vi"  # vi or en, until a user picks another
+    admin_max_request_mb: int = 20  # larger request bodies are refused (413)
+    admin_password_time_cost: int = 3  # argon2id passes (tests lower it)
+    admin_password_memory_kib: int = 65536  # argon2id memory per hash (tests lower it)
 
     def on_engine_host(self, asterisk_path: Path) -> Path:
         """A path Asterisk uses (recordings, greetings), as the engine process sees it."""
@@ -128,6 +141,12 @@ class Settings:
                 "F2": self.monitoring_days_f2}
 
     @property
+    def admin_login_rates(self) -> tuple[tuple[int, float], tuple[int, float]]:
+        """(count, seconds) of sign-in attempts allowed per account and per client address."""
+        return (parse_rate("admin_login_limit_account", self.admin_login_limit_account),
+                parse_rate("admin_login_limit_client", self.admin_login_limit_client))
+
+    @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'callengine.db'}"
 
@@ -136,6 +155,20 @@ class Settings:
             if trunk.name == name:
                 return trunk
         raise ConfigError(f"trunk {name!r} is not configured")
+
+
+ADMIN_LANGUAGES = ("vi", "en")
+_RATE = re.compile(r"^\s*(\d+)\s*(?:/|per)\s*(\d+)?\s*(second|minute|hour|day)s?\s*$")
+_RATE_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def parse_rate(name: str, value: Any) -> tuple[int, float]:
+    """(count, seconds) from '5 per minute', '20/hour', '10 per 5 minutes'."""
+    match = _RATE.match(str(value).lower())
+    if not match or int(match.group(1)) < 1:
+        raise ConfigError(f"{name}: {value!r} is not a rate like '5 per minute'")
+    span = int(match.group(2) or 1) * _RATE_SECONDS[match.group(3)]
+    return int(match.group(1)), float(span)
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -268,6 +301,9 @@ def _convert(name: str, key: str, value: Any) -> Any:
         return _parse_int(name, value)
     if kind == "bool":
         return _parse_bool(name, value)
+    if key in ("admin_login_limit_account", "admin_login_limit_client"):
+        parse_rate(name, value)
+        return str(value).strip()
     if key == "speech_confidence":
         return _parse_fraction(name, value)
     if kind == "float":
@@ -330,3 +366,19 @@ def _check(settings: Settings) -> None:
         raise ConfigError("max_attempts_per_day: must be at least 1")
     if settings.campaign_poll_interval <= 0:
         raise ConfigError("campaign_poll_interval: must be above 0")
+    _check_admin(settings)
+
+
+def _check_admin(settings: Settings) -> None:
+    if settings.admin_language not in ADMIN_LANGUAGES:
+        raise ConfigError(f"admin_language: {settings.admin_language!r} is not one of "
+                          f"{', '.join(ADMIN_LANGUAGES)}")
+    if not 0 < settings.admin_port < 65536:
+        raise ConfigError(f"admin_port: {settings.admin_port} is not a TCP port")
+    for name in ("admin_max_request_mb", "admin_password_time_cost"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{name}: must be at least 1")
+    if settings.admin_password_memory_kib < 64:
+        raise ConfigError("admin_password_memory_kib: must be at least 64")
+    if settings.admin_session_idle_timeout < 60:
+        raise ConfigError("admin_session_idle_timeout: must be at least 60 seconds")

@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+import callengine.store.accounts  # noqa: F401  (registers its tables)
 import callengine.store.supervision  # noqa: F401  (registers its tables)
 import callengine.store.campaign  # noqa: F401  (registers its table)
 from callengine.store.models import Base

@@ -1,0 +1,33 @@
+"""The Flask admin: `create_app()` builds it; importing this package does nothing else.
+
+    flask --app admin run          # development (settings from CALLENGINE_* variables)
+    callengine admin               # production, served by waitress
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from callengine.clock import Clock
+from callengine.settings import Settings
+from callengine.store.db import Database
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None,
+               clock: Clock | None = None) -> Flask:
+    """An admin app on these settings (default: from the environment) and database."""
+    from admin import access, api, audit_views, auth, errors, home, i18n, nav, security, users
+    from admin.context import install_context
+
+    app = Flask(__name__)
+    context = install_context(app, settings, db, clock)
+    security.configure(app, context.settings)
+    i18n.configure(app, context.settings)
+    auth.configure(app)
+    api.configure(app)  # the token principal, before the access check
+    access.configure(app)
+    errors.configure(app)
+    app.jinja_env.globals["nav_entries"] = nav.visible_entries
+    for blueprint in (auth.bp, home.bp, users.bp, audit_views.bp, api.bp):
+        app.register_blueprint(blueprint)
+    return app

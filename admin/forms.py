@@ -1,0 +1,76 @@
+"""The admin's own forms (Flask-WTF: each carries its CSRF token)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from callengine.accounts import MAX_PASSWORD, MAX_USERNAME, MIN_PASSWORD
+from callengine.store.accounts import ROLES
+from admin.i18n import ROLE_NAMES
+
+REQUIRED = _l("This field is required.")
+TOO_SHORT = _l("The password must be at least %(count)d characters long.", count=MIN_PASSWORD)
+NOT_SAME = _l("The two passwords are not the same.")
+BAD_USERNAME = _l("A user name has 3 to %(count)d printable characters.", count=MAX_USERNAME)
+
+
+def _role_choices() -> list[tuple[str, str]]:
+    return [(role, ROLE_NAMES[role]) for role in ROLES]
+
+
+class SignInForm(FlaskForm):
+    username = StringField(_l("User name"), [DataRequired(REQUIRED), Length(max=200)])
+    password = PasswordField(_l("Password"), [DataRequired(REQUIRED), Length(max=MAX_PASSWORD)])
+    next = HiddenField()
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: only the CSRF token."""
+
+
+class LanguageForm(FlaskForm):
+    lang = HiddenField(validators=[DataRequired()])
+    next = HiddenField()
+
+
+def _new_password() -> PasswordField:
+    return PasswordField(_l("New password"), [DataRequired(REQUIRED),
+                                              Length(min=MIN_PASSWORD, max=MAX_PASSWORD,
+                                                     message=TOO_SHORT)])
+
+
+def _confirmation() -> PasswordField:
+    return PasswordField(_l("Repeat the password"),
+                         [DataRequired(REQUIRED), EqualTo("password", message=NOT_SAME)])
+
+
+class NewUserForm(FlaskForm):
+    username = StringField(_l("User name"), [
+        DataRequired(REQUIRED), Length(min=3, max=MAX_USERNAME, message=BAD_USERNAME)])
+    role = SelectField(_l("Role"), choices=_role_choices)
+    password = _new_password()
+    confirm = _confirmation()
+
+
+class PasswordForm(FlaskForm):
+    password = _new_password()
+    confirm = _confirmation()
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=_role_choices)
+
+
+class AuditFilterForm(FlaskForm):
+    """The audit log's filters, read from the query string (ids and codes only)."""
+
+    class Meta:
+        csrf = False
+
+    user = SelectField(_l("User"), choices=[], validate_choice=False, default="")
+    action = SelectField(_l("Action"), choices=[], validate_choice=False, default="")
+    since = StringField(_l("From"))
+    until = StringField(_l("To"))

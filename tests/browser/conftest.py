@@ -1,0 +1,84 @@
+"""A live admin on 127.0.0.1 (waitress in a thread) and a real headless Chromium.
+
+Chromium is Debian's (/usr/bin/chromium, installed by scripts/test); Playwright only drives
+it. Each test saves a screenshot to test-artifacts/screenshots/<test>.png.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+import waitress
+
+from admin import create_app
+from callengine.accounts import Accounts
+from callengine.store.db import Database
+from tests.admin.conftest import PASSWORD, admin_settings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
+                                reason="Debian chromium is not installed (scripts/test does)")
+
+
+class LiveAdmin:
+    """The served app, its address, and its accounts service."""
+
+    def __init__(self, url: str, accounts: Accounts) -> None:
+        self.url = url
+        self.accounts = accounts
+
+    def user(self, role: str, username: str):
+        return self.accounts.by_username(username) or self.accounts.create_user(
+            username, PASSWORD, role)
+
+
+@pytest.fixture(scope="session")
+def live_admin(tmp_path_factory):
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'admin.db'}"
+    settings = admin_settings(database_url)
+    db = Database(database_url)
+    app = create_app(settings, db=db)
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield LiveAdmin(f"http://127.0.0.1:{server.effective_port}",
+                    app.extensions["callengine"].accounts)
+    server.close()
+    thread.join(timeout=5)
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def sign_in(page, live_admin: LiveAdmin, username: str, password: str = PASSWORD) -> None:
+    """Fill in the sign-in form as a person would."""
+    page.goto(f"{live_admin.url}/sign-in")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(password)
+    page.get_by_role("button", name="Đăng nhập").click()
