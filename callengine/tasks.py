@@ -56,30 +56,33 @@ REQUEST_MESSAGES = {
 
 
 def request_call(s, person_id: int, day: date, now: datetime, *, due: datetime | None = None,
-                 again_if_done: bool = False, bring_forward: bool = False) -> str:
-    """Make sure the person is called on `day` by a manual task, in the caller's session, and
-    say how (a CALL_* code). Never a second task and never a second live call: a dialling
-    task stays as it is. `due` (default now) is when the call may start; `again_if_done`
-    re-calls a finished day; `bring_forward` moves a later pending attempt to `due`."""
+                 again_if_done: bool = False, bring_forward: bool = False,
+                 origin: str = ORIGIN_MANUAL) -> str:
+    """Make sure the person is called on `day`, in the caller's session, and say how (a
+    CALL_* code). Never a second task and never a second live call: a dialling task stays
+    as it is. `due` (default now) is when the call may start; `again_if_done` re-calls a
+    finished day; `bring_forward` moves a later pending attempt to `due`; `origin` is the
+    origin of a new or revived task (ORIGIN_PLAN: a reopened monitoring's own call)."""
     due_db = to_db(due or now)
     task = s.scalars(select(CallTask).where(CallTask.person_id == person_id,
                                             CallTask.day == day)).first()
     if task is None:
         s.add(CallTask(person_id=person_id, day=day, status=TASK_PENDING,
-                       origin=ORIGIN_MANUAL, next_attempt_at=due_db,
+                       origin=origin, next_attempt_at=due_db,
                        created_at=to_db(now), updated_at=to_db(now)))
         s.flush()
         return CALL_SCHEDULED
     if task.status == TASK_DONE and not again_if_done:
         return CALL_ALREADY_DONE
     if task.status in (TASK_PENDING, TASK_DIALING):
-        task.origin = ORIGIN_MANUAL  # asked for by hand: the plan must not withdraw it
+        if origin == ORIGIN_MANUAL:  # asked for by hand: the plan must not withdraw it
+            task.origin = ORIGIN_MANUAL
         if bring_forward and task.status == TASK_PENDING and (
                 task.next_attempt_at is None or task.next_attempt_at > due_db):
             task.next_attempt_at = task.updated_at = due_db
         return CALL_ALREADY_PLANNED
     if task.status in (TASK_EXHAUSTED, TASK_CANCELLED, TASK_DONE):
-        task.status, task.origin = TASK_PENDING, ORIGIN_MANUAL
+        task.status, task.origin = TASK_PENDING, origin
         task.next_attempt_at, task.updated_at = due_db, to_db(now)
         return CALL_AGAIN
     return CALL_REFUSED
