@@ -23,7 +23,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from callengine.casework.labels import (
-    ACTION_LABELS, CLOSURE_REASONS, FLAG_KIND_LABELS, PERSON_STATUS_LABELS, age_label, label,
+    ACTION_LABELS, CLOSURE_REASONS, FLAG_KIND_LABELS, OUTCOME_LABELS, PERSON_EVENT_LABELS,
+    PERSON_STATUS_LABELS, TASK_STATUS_LABELS, age_label, label,
 )
 
 PAGE = 50
@@ -199,24 +200,33 @@ def cmd_flags_list(args) -> int:
 def cmd_flags_show(args) -> int:
     from callengine.casework.flag_detail import flag_detail
 
+    return _show(args, flag_detail, _print_flag)
+
+
+def _print_flag(ctx, detail) -> None:
+    p = detail.person
+    print(f"Cờ #{detail.id}: {label(FLAG_KIND_LABELS, detail.kind)}"
+          f"{' (KHẨN)' if detail.urgent else ''} · {detail.status} · phiên bản "
+          f"{detail.version} · {ctx.local(detail.created_at)}")
+    print(f"Người #{p.id}: {p.name} · {p.phone} · {p.district or '-'} / "
+          f"{p.commune or '-'} · {label(PERSON_STATUS_LABELS, p.status)}")
+    for answer in detail.attempt.answers if detail.attempt else ():
+        spoken = f" · “{answer.transcript}” · {answer.audio_path}" if answer.transcript \
+            else ""
+        print(f"  {answer.question} → {answer.value} ({answer.source}){spoken}")
+    for step in detail.history:
+        print(f"  {ctx.local(step.at)} {step.actor}: {label(ACTION_LABELS, step.action)}"
+              f"{' — ' + step.note if step.note else ''}")
+
+
+def _show(args, load, print_text) -> int:
+    """One flag's or person's page, as text or JSON."""
     with _Context() as ctx:
-        detail = flag_detail(ctx.db, args.id, ctx.questionnaire())
+        page = load(ctx.db, args.id, ctx.questionnaire())
         if args.json:
-            _print_json(detail)
-            return 0
-        p = detail.person
-        print(f"Cờ #{detail.id}: {label(FLAG_KIND_LABELS, detail.kind)}"
-              f"{' (KHẨN)' if detail.urgent else ''} · {detail.status} · phiên bản "
-              f"{detail.version} · {ctx.local(detail.created_at)}")
-        print(f"Người #{p.id}: {p.name} · {p.phone} · {p.district or '-'} / "
-              f"{p.commune or '-'} · {label(PERSON_STATUS_LABELS, p.status)}")
-        for answer in detail.attempt.answers if detail.attempt else ():
-            spoken = f" · “{answer.transcript}” · {answer.audio_path}" if answer.transcript \
-                else ""
-            print(f"  {answer.question} → {answer.value} ({answer.source}){spoken}")
-        for step in detail.history:
-            print(f"  {ctx.local(step.at)} {step.actor}: {label(ACTION_LABELS, step.action)}"
-                  f"{' — ' + step.note if step.note else ''}")
+            _print_json(page)
+        else:
+            print_text(ctx, page)
     return 0
 
 
@@ -263,26 +273,24 @@ def cmd_people_find(args) -> int:
 def cmd_people_show(args) -> int:
     from callengine.casework.person_detail import person_detail
 
-    with _Context() as ctx:
-        page = person_detail(ctx.db, args.id, ctx.questionnaire())
-        if args.json:
-            _print_json(page)
-            return 0
-        i = page.identity
-        print(f"Người #{i.id}: {i.name} · {i.phone} · {i.category or '-'} · "
-              f"{label(PERSON_STATUS_LABELS, i.status)} · {i.district or '-'} / "
-              f"{i.commune or '-'}")
-        for day in page.days:
-            print(f"  {day.day:%d/%m/%Y}: {day.status}, {day.attempts_made} lần gọi, "
-                  f"{day.last_outcome or '-'}")
-            for attempt in day.attempts:
-                answers = ", ".join(f"{a.question_id}={a.value}" for a in attempt.answers)
-                print(f"    {ctx.local(attempt.started_at)} {attempt.trunk} "
-                      f"{attempt.outcome or attempt.state} {answers}")
-        for step in page.history:
-            print(f"  {ctx.local(step.at)} {step.actor}: {step.action}"
-                  f"{' (' + label(CLOSURE_REASONS, step.reason) + ')' if step.reason else ''}")
-    return 0
+    return _show(args, person_detail, _print_person)
+
+
+def _print_person(ctx, page) -> None:
+    i = page.identity
+    print(f"Người #{i.id}: {i.name} · {i.phone} · {i.category or '-'} · "
+          f"{label(PERSON_STATUS_LABELS, i.status)} · {i.district or '-'} / "
+          f"{i.commune or '-'}")
+    for day in page.days:
+        print(f"  {day.day:%d/%m/%Y}: {label(TASK_STATUS_LABELS, day.status)}, "
+              f"{day.attempts_made} lần gọi, {label(OUTCOME_LABELS, day.last_outcome) or '-'}")
+        for attempt in day.attempts:
+            answers = ", ".join(f"{a.question_id}={a.value}" for a in attempt.answers)
+            print(f"    {ctx.local(attempt.started_at)} {attempt.trunk} "
+                  f"{label(OUTCOME_LABELS, attempt.outcome) or attempt.state} {answers}")
+    for step in page.history:
+        print(f"  {ctx.local(step.at)} {step.actor}: {label(PERSON_EVENT_LABELS, step.action)}"
+              f"{' (' + label(CLOSURE_REASONS, step.reason) + ')' if step.reason else ''}")
 
 
 def _print_change(change) -> int:

@@ -93,13 +93,16 @@ def _row(p: Person) -> PersonRow:
                      p.monitoring_end)
 
 
-def search_people(db: Database, query: str = "", filters: PersonFilters = PersonFilters(), *,
-                  after: str | None = None, limit: int = 50) -> Page[PersonRow]:
-    """A page of people matching the query (blank: everyone) and the filters."""
-    filters, limit = filters.check(), check_limit(limit)
+def search_statement(query: str, filters: PersonFilters, after: str | None, limit: int):
+    """The SELECT of one page of a search (limit + 1 rows, to know if another page follows)."""
     stmt = select(Person)
     if query.strip():
-        stmt = stmt.where(query_matches(query.strip()))
+        match = query_matches(query.strip())
+        if not any(ch.isalpha() for ch in query):
+            # A phone or an ID matches a handful of rows: find them first, or SQLite walks
+            # the name index in order and reads every row to test the alternates.
+            match = Person.id.in_(select(Person.id).where(match))
+        stmt = stmt.where(match)
     for column, value in ((Person.category, filters.category),
                           (Person.district, filters.district),
                           (Person.commune, filters.commune), (Person.status, filters.status)):
@@ -107,8 +110,15 @@ def search_people(db: Database, query: str = "", filters: PersonFilters = Person
             stmt = stmt.where(column == value)
     if after:
         stmt = stmt.where(tuple_(Person.name_key, Person.id) > decode_cursor(after, str, int))
+    return stmt.order_by(Person.name_key, Person.id).limit(limit + 1)
+
+
+def search_people(db: Database, query: str = "", filters: PersonFilters = PersonFilters(), *,
+                  after: str | None = None, limit: int = 50) -> Page[PersonRow]:
+    """A page of people matching the query (blank: everyone) and the filters."""
+    stmt = search_statement(query, filters.check(), after, check_limit(limit))
     with db.session() as s:
-        people = list(s.scalars(stmt.order_by(Person.name_key, Person.id).limit(limit + 1)))
+        people = list(s.scalars(stmt))
         keys = {p.id: p.name_key for p in people}
         rows = [_row(p) for p in people]
     items, cursor = page_of(rows, limit, lambda r: (keys[r.id], r.id))

@@ -61,6 +61,7 @@ def upgrade() -> None:
     with op.batch_alter_table("people", schema=None) as batch_op:
         batch_op.create_index("ix_people_name_key_id", ["name_key", "id"])
         batch_op.create_index("ix_people_district_commune", ["district", "commune"])
+        batch_op.create_index("ix_people_status_name_key", ["status", "name_key", "id"])
     bind = op.get_bind()
     if bind.dialect.name == "postgresql" and _trigram_available(bind):
         for name, column in TRIGRAM_INDEXES.items():
@@ -83,6 +84,7 @@ def downgrade() -> None:
         for name in TRIGRAM_INDEXES:
             op.execute(f"DROP INDEX IF EXISTS {name}")
     with op.batch_alter_table("people", schema=None) as batch_op:
+        batch_op.drop_index("ix_people_status_name_key")
         batch_op.drop_index("ix_people_district_commune")
         batch_op.drop_index("ix_people_name_key_id")
     op.drop_index("ix_person_events_person_id", table_name="person_events")
