@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, tuple_
-from sqlalchemy.orm import Session
 
 from callengine.casework.errors import InvalidRequest
 from callengine.casework.labels import FLAG_KIND_LABELS, display_name
@@ -92,11 +91,13 @@ def _base(filters: FlagFilters, now: datetime):
     return query
 
 
-def _segment(s: Session, base, urgent: bool, after: tuple | None, limit: int) -> list:
-    query = base.where(Flag.urgent.is_(urgent))
+def segment_statement(filters: FlagFilters, now: datetime, urgent: bool,
+                      after: tuple | None, limit: int):
+    """The SELECT of one segment (urgent or not) of the queue, after a (created_at, id)."""
+    query = _base(filters, now).where(Flag.urgent.is_(urgent))
     if after is not None:
         query = query.where(tuple_(Flag.created_at, Flag.id) > tuple(after))
-    return list(s.execute(query.order_by(Flag.created_at, Flag.id).limit(limit)))
+    return query.order_by(Flag.created_at, Flag.id).limit(limit)
 
 
 def _row(r, now: datetime) -> FlagRow:
@@ -114,11 +115,12 @@ def flag_queue(db: Database, filters: FlagFilters = FlagFilters(), *, after: str
     segments = [u for u in (True, False) if filters.urgent in (None, u)]
     if cursor is not None:
         segments = [u for u in segments if u <= cursor[0]]  # urgent (True) comes first
-    base, rows = _base(filters, now), []
+    rows: list = []
     with db.session() as s:
         for urgent in segments:
             key = cursor[1:] if cursor is not None and cursor[0] == urgent else None
-            rows += _segment(s, base, urgent, key, limit + 1 - len(rows))
+            rows += s.execute(segment_statement(filters, now, urgent, key,
+                                                limit + 1 - len(rows))).all()
             if len(rows) > limit:
                 break
     items, next_cursor = page_of([_row(r, now) for r in rows], limit,
