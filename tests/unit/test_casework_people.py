@@ -249,3 +249,20 @@ def test_call_now_on_a_later_pending_call_moves_it_to_now(db, people):
     assert change.effect == "call_already_planned" and "gọi ngay" in change.message
     with db.session() as s:
         assert s.scalars(select(CallTask)).one().next_attempt_at == to_db(NOW)
+
+
+def test_reopening_before_a_later_period_says_when_calls_start(db):
+    with db.session() as s:
+        person_id = add_person(s, period=(DAY + timedelta(days=2), DAY + timedelta(days=16)),
+                               status="closed").id
+    change = reopen_monitoring(db, person_id, "minh", NOW, WINDOW)
+    assert change.status == "monitoring" and "từ ngày 02/12/2026" in change.message
+    assert _tasks(db, person_id) == {}
+
+
+def test_call_now_without_a_call_today_creates_the_staffs_own_task(db, people):
+    change = call_now(db, people, "lan", NOW, WINDOW)
+    assert change.effect == "call_scheduled"
+    assert _tasks(db, people) == {DAY: ("pending", "manual")}
+    plan_day(db, DAY, NOW, WINDOW)  # the plan neither duplicates nor withdraws it
+    assert _tasks(db, people) == {DAY: ("pending", "manual")}
