@@ -14,7 +14,18 @@ from callengine.errors import CallengineError
 
 # Each area owns its subcommands in <area>/commands.py: register(subparsers).
 AREA_COMMANDS = ("callengine.importer.commands", "callengine.speech.commands",
-                 "callengine.campaign.commands", "admin.commands")
+                 "callengine.campaign.commands", "callengine.casework.commands",
+                 "admin.commands")
+
+
+def command_group(subparsers, name: str, help: str):
+    """The subcommands of `callengine NAME`, created by the first area that asks, so several
+    areas can add to one group (`people export` and `people find`)."""
+    parser = subparsers.choices.get(name)
+    if parser is None:
+        parser = subparsers.add_parser(name, help=help)
+        parser.commands = parser.add_subparsers(dest=f"{name}_command", required=True)
+    return parser.commands
 
 
 def _settings():

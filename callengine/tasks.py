@@ -41,6 +41,53 @@ def find_or_create_person(session, e164: str, carrier: str, now: datetime,
     return person
 
 
+# What a request for a manual call did, by code, in staff's words.
+CALL_SCHEDULED = "scheduled"  # no task today: a new one, due now
+CALL_ALREADY_DONE = "done"  # completed (or a final outcome) today: not called again
+CALL_ALREADY_PLANNED = "planned"  # pending or dialling already: left as it is
+CALL_AGAIN = "again"  # ran out of attempts, withdrawn (or done, when asked): due again now
+CALL_REFUSED = "refused"  # a status a manual call cannot change
+REQUEST_MESSAGES = {
+    CALL_SCHEDULED: "đã lên lịch gọi",
+    CALL_ALREADY_DONE: "đã hoàn thành hôm nay, không gọi lại",
+    CALL_ALREADY_PLANNED: "đã có trong lịch gọi hôm nay",
+    CALL_AGAIN: "gọi lại theo yêu cầu",
+}
+
+
+def request_call(s, person_id: int, day: date, now: datetime, *, due: datetime | None = None,
+                 again_if_done: bool = False, bring_forward: bool = False,
+                 origin: str = ORIGIN_MANUAL) -> str:
+    """Make sure the person is called on `day`, in the caller's session, and say how (a
+    CALL_* code). Never a second task and never a second live call: a dialling task stays
+    as it is. `due` (default now) is when the call may start; `again_if_done` re-calls a
+    finished day; `bring_forward` moves a later pending attempt to `due`; `origin` is the
+    origin of a new or revived task (ORIGIN_PLAN: a reopened monitoring's own call)."""
+    due_db = to_db(due or now)
+    task = s.scalars(select(CallTask).where(CallTask.person_id == person_id,
+                                            CallTask.day == day)).first()
+    if task is None:
+        s.add(CallTask(person_id=person_id, day=day, status=TASK_PENDING,
+                       origin=origin, next_attempt_at=due_db,
+                       created_at=to_db(now), updated_at=to_db(now)))
+        s.flush()
+        return CALL_SCHEDULED
+    if task.status == TASK_DONE and not again_if_done:
+        return CALL_ALREADY_DONE
+    if task.status in (TASK_PENDING, TASK_DIALING):
+        if origin == ORIGIN_MANUAL:  # asked for by hand: the plan must not withdraw it
+            task.origin = ORIGIN_MANUAL
+        if bring_forward and task.status == TASK_PENDING and (
+                task.next_attempt_at is None or task.next_attempt_at > due_db):
+            task.next_attempt_at = task.updated_at = due_db
+        return CALL_ALREADY_PLANNED
+    if task.status in (TASK_EXHAUSTED, TASK_CANCELLED, TASK_DONE):
+        task.status, task.origin = TASK_PENDING, origin
+        task.next_attempt_at, task.updated_at = due_db, to_db(now)
+        return CALL_AGAIN
+    return CALL_REFUSED
+
+
 def schedule_call(db: Database, raw_phone: str, day: date, now: datetime,
                   full_name: str = "") -> Scheduled:
     """A manual call today for one number, creating the person if unknown. Never a second
@@ -49,20 +96,8 @@ def schedule_call(db: Database, raw_phone: str, day: date, now: datetime,
     number = normalize_phone(raw_phone)
     with db.session() as s:
         person = find_or_create_person(s, number.e164, number.carrier, now, full_name)
-        task = s.scalars(select(CallTask).where(CallTask.person_id == person.id,
-                                                CallTask.day == day)).first()
-        if task is None:
-            s.add(CallTask(person_id=person.id, day=day, status=TASK_PENDING,
-                           origin=ORIGIN_MANUAL, next_attempt_at=to_db(now),
-                           created_at=to_db(now), updated_at=to_db(now)))
-            return Scheduled(number.e164, person.id, "đã lên lịch gọi")
-        if task.status == TASK_DONE:
-            return Scheduled(number.e164, person.id, "đã hoàn thành hôm nay, không gọi lại")
-        if task.status in (TASK_PENDING, TASK_DIALING):
-            task.origin = ORIGIN_MANUAL  # asked for by hand: the plan must not withdraw it
-            return Scheduled(number.e164, person.id, "đã có trong lịch gọi hôm nay")
-        if task.status in (TASK_EXHAUSTED, TASK_CANCELLED):
-            task.status, task.origin = TASK_PENDING, ORIGIN_MANUAL
-            task.next_attempt_at = task.updated_at = to_db(now)
-            return Scheduled(number.e164, person.id, "gọi lại theo yêu cầu")
-        return Scheduled(number.e164, person.id, f"không gọi (trạng thái {task.status})")
+        task_status = s.scalar(select(CallTask.status).where(
+            CallTask.person_id == person.id, CallTask.day == day))
+        code = request_call(s, person.id, day, now)
+    status = REQUEST_MESSAGES.get(code) or f"không gọi (trạng thái {task_status})"
+    return Scheduled(number.e164, person.id, status)

@@ -43,13 +43,14 @@ def register(subparsers) -> None:
                      help="write the rejected rows, as they were, plus a reason column")
     imp.set_defaults(func=cmd_import)
 
-    people = subparsers.add_parser("people", help="people under monitoring")
-    people_sub = people.add_subparsers(dest="people_command", required=True)
+    from callengine.cli import command_group
+
+    people_sub = command_group(subparsers, "people", "people under monitoring")
     export = people_sub.add_parser("export", help="export everyone as CSV or Excel")
     export.add_argument("--format", choices=("csv", "xlsx"),
                         help="default: from the file name, else csv")
     export.add_argument("path")
-    people.set_defaults(func=cmd_people)
+    export.set_defaults(func=cmd_people)
 
 
 def _iso_date(text: str) -> date:

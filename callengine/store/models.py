@@ -48,6 +48,11 @@ class Base(DeclarativeBase):
 
 class Person(Base):
     __tablename__ = "people"
+    __table_args__ = (
+        Index("ix_people_name_key_id", "name_key", "id"),  # name search, in name order
+        Index("ix_people_district_commune", "district", "commune"),
+        Index("ix_people_status_name_key", "status", "name_key", "id"),  # e.g. closed people
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(String(200), default="")

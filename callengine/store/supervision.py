@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callengine.store.models import Base, CallAttempt, CallTask, Person
@@ -25,6 +27,8 @@ class Flag(Base):
     __table_args__ = (
         UniqueConstraint("task_id", "kind"),
         Index("ix_flags_status_urgent", "status", "urgent"),
+        Index("ix_flags_queue", "status", "urgent", "created_at", "id"),
+        Index("ix_flags_assigned_to", "assigned_to", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,10 +43,48 @@ class Flag(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_by: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
+    assigned_to: Mapped[str | None] = mapped_column(String(100))  # a username
+    # Bumped by every supervisor's change (compare-and-set: of two at once, one wins); the
+    # engine's own updates of an open flag's evidence leave it alone.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    action: Mapped[str | None] = mapped_column(String(40))  # the last action's code
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)  # of the last action
 
     person: Mapped[Person] = relationship()
     task: Mapped[CallTask] = relationship()
     attempt: Mapped[CallAttempt | None] = relationship()
+
+
+class FlagEvent(Base):
+    """One step in a flag's history: who did what, with which note and effect."""
+
+    __tablename__ = "flag_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flag_id: Mapped[int] = mapped_column(ForeignKey("flags.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))  # an action code, or 'assigned'
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10))  # the flag's status after the step
+    effect: Mapped[str | None] = mapped_column(String(200))  # what the engine was told to do
+
+
+class PersonEvent(Base):
+    """One change staff made to a person: closed, reopened, phone, call now.
+    Values are kept in full (shown only on the person's page, never in lists or logs)."""
+
+    __tablename__ = "person_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(String(40))  # a closure reason code
+    note: Mapped[str | None] = mapped_column(Text)
+    old_value: Mapped[str | None] = mapped_column(String(200))
+    new_value: Mapped[str | None] = mapped_column(String(200))
 
 
 class Lease(Base):
