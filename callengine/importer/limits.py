@@ -64,6 +64,12 @@ def size_text(size: float) -> str:
     return f"{int(size)} byte"
 
 
+def name_suffix(name: str) -> str:
+    """'.xlsx' of 'ds.XLSX': the name's extension, lower case, read as text (not a path)."""
+    _stem, dot, extension = name.rpartition(".")
+    return f".{extension.lower()}" if dot and not set(extension) & set("/\\ ") else ""
+
+
 def check_request(files: Sequence[tuple[str, int]], limits: Limits) -> None:
     """Refuse an upload whose files, (display name, size), break the type or size limits."""
     too_large = [f"{name}: tệp lớn {size_text(size)}, vượt giới hạn {size_text(limits.file_size)}"
@@ -76,7 +82,7 @@ def check_request(files: Sequence[tuple[str, int]], limits: Limits) -> None:
     if too_large:
         raise UploadRefused(too_large, "too_large")
     bad_type = [f"{name}: chỉ nhận tệp .xlsx, .xls hoặc .csv"
-                for name, _size in files if Path(name).suffix.lower() not in ALLOWED_SUFFIXES]
+                for name, _size in files if name_suffix(name) not in ALLOWED_SUFFIXES]
     if bad_type:
         raise UploadRefused(bad_type, "bad_type")
     if not files:

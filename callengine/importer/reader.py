@@ -191,7 +191,8 @@ def _read_csv(data: bytes, name: str) -> Sheet:
                                                              delimiter=delimiter)]
     if not any(any(cell.strip() for cell in row) for row in rows):
         raise UnreadableFile(name, "tệp không có dữ liệu")
-    return Sheet(Path(name).stem[:31] or name, _trimmed(rows))
+    stem = name.rpartition(".")[0] if "." in name else name  # a name is text, not a path
+    return Sheet(stem[:31] or name, _trimmed(rows))
 
 
 def _decode(data: bytes, name: str) -> str:
