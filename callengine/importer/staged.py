@@ -110,8 +110,8 @@ def stage(db: Database, uploads: Sequence[tuple[str, Source]], *, list_date: dat
         check_archive(name, source, limits)
     preview_id = secrets.token_urlsafe(16)
     folder = preview_folder(settings.data_dir, preview_id)
+    sources = save_uploads(folder, named)
     try:
-        sources = save_uploads(folder, named)
         validation = validate_files(sources, list_date=list_date, category=category,
                                     listener=on_progress)
         counts = write_records(db, validation, now=now, period_days=settings.monitoring_days(),

@@ -66,11 +66,16 @@ def stored_sources(folder: Path, names: Sequence[str]) -> list[ImportSource]:
 
 
 def save_uploads(folder: Path, uploads: Sequence[tuple[str, Source]]) -> list[ImportSource]:
-    """Write the uploads, (display name, content), into a new private folder."""
+    """Write the uploads, (display name, content), into a new private folder (removed again
+    if a write fails; an existing folder is never used)."""
     _private_dir(folder.parent, exist_ok=True)
     _private_dir(folder, exist_ok=False)
-    for index, (name, source) in enumerate(uploads):
-        _write_private(folder / stored_name(index, name), source)
+    try:
+        for index, (name, source) in enumerate(uploads):
+            _write_private(folder / stored_name(index, name), source)
+    except BaseException:
+        remove_folder(folder)
+        raise
     return stored_sources(folder, [name for name, _source in uploads])
 
 
