@@ -72,11 +72,6 @@ class ImportIssue:
         return {"file": self.file, "sheet": self.sheet, "row": self.row,
                 "column": self.column, "value": self.value, "reason": self.reason}
 
-    @classmethod
-    def from_dict(cls, data: Mapping) -> ImportIssue:
-        return cls(data["file"], data["sheet"], data["row"], data["column"], data["value"],
-                   data["reason"])
-
 
 @dataclass(frozen=True)
 class RejectedRow:
