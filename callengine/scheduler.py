@@ -94,5 +94,16 @@ def run_daily_plan() -> None:
         now = SystemClock().now()
         window = Window(settings.call_window, settings.timezone, settings.window_close_guard)
         plan_and_greet(db, window.local_day(now), now, settings)
+        clean_import_previews(db, now, settings)
     finally:
         db.dispose()
+
+
+def clean_import_previews(db: Database, now, settings) -> None:
+    """Delete the uploaded lists no import preview needs; a failure never fails the plan."""
+    from callengine.importer.staged import cleanup
+
+    try:
+        cleanup(db, now=now, settings=settings)
+    except Exception:
+        log.exception("import previews: clean-up failed")

@@ -112,6 +112,12 @@ class Settings:
     greetings_dir: Path = Path("/var/lib/asterisk/sounds/callengine/greetings")  # per person
     asterisk_root: Path = Path("/")  # Asterisk's filesystem as the engine sees it (lab: chroot)
     campaign_poll_interval: float = 2  # seconds between looks at the campaign row (admin)
+    # Uploaded lists (the admin's imports page and API): refused before they are parsed.
+    import_max_file_size: int = 20 * 2**20  # bytes per file (or e.g. 20MB, 512KB)
+    import_max_request_size: int = 40 * 2**20  # bytes of all files of one upload
+    import_max_unpacked_size: int = 200 * 2**20  # an .xlsx's members, uncompressed, in all
+    import_max_compression_ratio: float = 100  # an .xlsx member packed tighter is a zip bomb
+    import_preview_ttl: float = 3600  # seconds a stored preview can be committed
     log_level: str = "INFO"
     # The admin web app (admin/, `callengine admin`).
     admin_secret_key: str = ""  # signs session cookies; required to serve; environment only
@@ -171,6 +177,9 @@ def parse_rate(name: str, value: Any) -> tuple[int, float]:
     return int(match.group(1)), float(span)
 
 
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?\s*$", re.IGNORECASE)
+_UNIT_BYTES = {None: 1, "b": 1, "kb": 2**10, "mb": 2**20, "gb": 2**30}
+_SIZE_FIELDS = ("import_max_file_size", "import_max_request_size", "import_max_unpacked_size")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {None: 1, "s": 1, "ms": 0.001, "m": 60, "h": 3600, "d": 86400}
 
@@ -203,6 +212,15 @@ def _parse_clock_time(name: str, value: Any) -> str:
         return time.fromisoformat(str(value).strip()).strftime("%H:%M")
     except ValueError:
         raise ConfigError(f"{name}: {value!r} is not a time like 07:30") from None
+
+
+def parse_size(name: str, value: Any) -> int:
+    """Bytes from 1048576, '512KB', '20MB', '1GB' (binary units; KiB/MiB/GiB also accepted)."""
+    match = _SIZE.match(str(value))
+    if not match or float(match.group(1)) <= 0:
+        raise ConfigError(f"{name}: {value!r} is not a size (bytes, or e.g. 512KB, 20MB)")
+    unit = match.group(2).lower().replace("ib", "b") if match.group(2) else None
+    return int(float(match.group(1)) * _UNIT_BYTES[unit])
 
 
 def _parse_int(name: str, value: Any, minimum: int = 0) -> int:
@@ -295,6 +313,10 @@ def _convert(name: str, key: str, value: Any) -> Any:
         return parse_window(name, value)
     if key == "plan_time":
         return _parse_clock_time(name, value)
+    if key in _SIZE_FIELDS:
+        return parse_size(name, value)
+    if key == "import_max_compression_ratio":
+        return _parse_positive_float(name, value)
     if kind == "Path":
         return Path(str(value)).expanduser()
     if kind == "int":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import BinaryIO
 
 from callengine.importer.service import ERROR_SUMMARY_HEADER, ImportReport, RejectedRow
 from callengine.importer.text import plain
@@ -24,8 +25,8 @@ _BAD_TITLE_CHARS = re.compile(r"[\[\]:*?/\\]")
 _MAX_TITLE = 31
 
 
-def write_error_workbook(report: ImportReport, path: Path) -> int:
-    """Write the error workbook; returns the number of rejected rows written."""
+def write_error_workbook(report: ImportReport, path: Path | BinaryIO) -> int:
+    """Write the error workbook to a file or a stream; returns the rejected rows written."""
     from openpyxl import Workbook
 
     book = Workbook()

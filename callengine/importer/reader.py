@@ -74,7 +74,7 @@ def read_file(path: Path | str, name: str | None = None) -> Workbook:
         raise UnreadableFile(name, "tệp rỗng, không có dữ liệu")
     kind = _kind_of(data, path.suffix.lower(), name)
     if kind == "csv":
-        sheets = [_read_csv(data, path, name)]
+        sheets = [_read_csv(data, name)]
     else:
         sheets = _read_excel(path, data, kind, name)
     if not any(sheet.rows for sheet in sheets):
@@ -178,8 +178,9 @@ def _filled(cell: object) -> bool:
     return value is not None and (not isinstance(value, str) or bool(value.strip()))
 
 
-def _read_csv(data: bytes, path: Path, name: str) -> Sheet:
-    """A CSV file as one sheet named like Excel names it (the file name without extension).
+def _read_csv(data: bytes, name: str) -> Sheet:
+    """A CSV file as one sheet named like Excel names it (the name without extension; an
+    upload's original name, not the name it is stored under).
 
     The standard csv module is used rather than pandas.read_csv, which fixes the column count
     from the first line and so fails on the title lines above a header.
@@ -190,7 +191,8 @@ def _read_csv(data: bytes, path: Path, name: str) -> Sheet:
                                                              delimiter=delimiter)]
     if not any(any(cell.strip() for cell in row) for row in rows):
         raise UnreadableFile(name, "tệp không có dữ liệu")
-    return Sheet(path.stem[:31] or name, _trimmed(rows))
+    stem = name.rpartition(".")[0] if "." in name else name  # a name is text, not a path
+    return Sheet(stem[:31] or name, _trimmed(rows))
 
 
 def _decode(data: bytes, name: str) -> str:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -23,9 +23,10 @@ from callengine.clock import SystemClock, to_db
 from callengine.errors import CallengineError
 from callengine.importer import headers as h
 from callengine.importer.categories import DEFAULT_PERIOD_DAYS
+from callengine.importer.fingerprint import state_fingerprint
 from callengine.importer.headers import HeaderNotFound, find_header
 from callengine.importer.merge import PERSON_COLUMNS, Merger, PersonState, classify
-from callengine.importer.progress import Progress, note
+from callengine.importer.progress import Listener, Progress, note
 from callengine.importer.reader import Sheet, UnreadableFile, Workbook, read_file
 from callengine.importer.rows import PersonRecord, Rejected, SheetContext, validate_row
 from callengine.importer.text import cell_text, word_key
@@ -37,6 +38,7 @@ IMPORT_LOCK_KEY = 0x63656E67696D70  # PostgreSQL advisory lock held by a writing
 # First row of the summary sheet of our own error workbook: skipped when it is re-imported.
 ERROR_SUMMARY_HEADER = ("Tệp", "Trang", "Dòng", "Cột", "Giá trị", "Lý do")
 _DISTRICT_SHEET = re.compile(r"^(?:huyen|thi xa|thanh pho|tp|tx|quan)\b")
+BarFactory = Callable[[str, int], Progress]  # (label, rows) -> the sheet's progress
 
 
 class UnreadableFiles(CallengineError):
@@ -94,6 +96,8 @@ class Located:
 
 @dataclass
 class FileSummary:
+    """One file's counts (created/updated: people first named in this file)."""
+
     name: str
     sha256: str
     sheets: int = 0  # sheets holding data
@@ -130,9 +134,13 @@ class Validation:
 
 @dataclass(frozen=True)
 class WriteCounts:
+    """People created, updated and unchanged; what the lookup saw; the audit rows written."""
+
     created: int
     updated: int
     unchanged: int
+    fingerprint: str = ""  # of the stored rows the records matched (fingerprint.py)
+    batch_ids: tuple[int, ...] = ()  # one per file, in file order (none in a dry run)
 
 
 @dataclass
@@ -157,6 +165,16 @@ class ImportReport:
                 "errors": [e.to_dict() for e in self.errors]}
 
 
+def build_report(validation: Validation, counts: WriteCounts, dry_run: bool) -> ImportReport:
+    """The report of phase 1's validation and phase 2's counts."""
+    return ImportReport(
+        rows=validation.rows, created=counts.created, updated=counts.updated,
+        unchanged=counts.unchanged, rejected=validation.rejected, skipped=validation.skipped,
+        errors=validation.issues, files=validation.files,
+        rejected_rows=validation.rejected_rows, dry_run=dry_run,
+    )
+
+
 def import_files(
     db: Database,
     sources: Iterable[ImportSource | Path | str],
@@ -176,12 +194,7 @@ def import_files(
              len(validation.records))
     counts = write_records(db, validation, now=now or SystemClock().now(),
                            period_days=period_days, dry_run=dry_run)
-    return ImportReport(
-        rows=validation.rows, created=counts.created, updated=counts.updated,
-        unchanged=counts.unchanged, rejected=validation.rejected, skipped=validation.skipped,
-        errors=validation.issues, files=validation.files,
-        rejected_rows=validation.rejected_rows, dry_run=dry_run,
-    )
+    return build_report(validation, counts, dry_run)
 
 
 # --- phase 1: validation --------------------------------------------------------------------
@@ -193,15 +206,22 @@ def validate_files(
     list_date: date,
     category: str | None = None,
     progress: bool = False,
+    listener: Listener | None = None,
 ) -> Validation:
-    """Read and validate every file; raise UnreadableFiles if any cannot be imported at all."""
+    """Read and validate every file; raise UnreadableFiles if any cannot be imported at all.
+
+    `progress` draws a bar on a terminal; `listener` is told each sheet's progress."""
     validation = Validation(list_date=list_date, category=category)
+
+    def bars(label: str, total: int) -> Progress:
+        return Progress(label, total, enabled=progress, listener=listener)
+
     problems: list[UnreadableFile] = []
     for source in sources:
         source = source if isinstance(source, ImportSource) else ImportSource(Path(source))
         try:
             book = read_file(source.path, source.name)
-            _validate_book(book, validation, progress)
+            _validate_book(book, validation, bars)
         except UnreadableFile as exc:
             problems.append(exc)
     if problems:
@@ -209,7 +229,7 @@ def validate_files(
     return validation
 
 
-def _validate_book(book: Workbook, validation: Validation, progress: bool) -> None:
+def _validate_book(book: Workbook, validation: Validation, bars: BarFactory) -> None:
     """Validate every sheet of one file into `validation`."""
     summary = FileSummary(book.name, book.sha256)
     file_index = len(validation.files)
@@ -231,7 +251,7 @@ def _validate_book(book: Workbook, validation: Validation, progress: bool) -> No
             raise UnreadableFile(
                 book.name, f"trang '{sheet.name}' không có cột phân loại (Phân loại/Đối tượng); "
                            "hãy ghi rõ phân loại cho cả tệp bằng --category (F0, F1, F2, returnee)")
-        _validate_sheet(book, file_index, sheet, header, validation, summary, progress)
+        _validate_sheet(book, file_index, sheet, header, validation, summary, bars)
     if not usable:
         if phone_headers:
             raise UnreadableFile(book.name, "có cột số điện thoại nhưng không có cột họ tên ở "
@@ -249,7 +269,7 @@ def _is_error_summary(sheet: Sheet) -> bool:
 
 
 def _validate_sheet(book: Workbook, file_index: int, sheet: Sheet, header: h.HeaderMatch,
-                    validation: Validation, summary: FileSummary, progress: bool) -> None:
+                    validation: Validation, summary: FileSummary, bars: BarFactory) -> None:
     """Validate the data rows below the header of one sheet."""
     district = None if h.DISTRICT in header.fields else district_from_sheet(sheet.name)
     ctx = SheetContext(header, validation.list_date, validation.category, district)
@@ -257,7 +277,7 @@ def _validate_sheet(book: Workbook, file_index: int, sheet: Sheet, header: h.Hea
     first = header.row + 1
     summary.sheets += 1
     summary.rows += len(rows) - first
-    bar = Progress(f"{book.name} › {sheet.name}", len(rows) - first, enabled=progress)
+    bar = bars(f"{book.name} › {sheet.name}", len(rows) - first)
     width = max(header.labels, default=-1) + 1
     header_cells: list[object] = [header.labels.get(c, "") for c in range(width)]
     records = validation.records
@@ -301,33 +321,54 @@ def write_records(
     now: datetime,
     period_days: Mapping[str, int] | None = None,
     dry_run: bool = False,
+    actor: str | None = None,
 ) -> WriteCounts:
     """Merge the records with the stored people and write everything in one transaction."""
+    with db.session() as session:
+        return write_in_session(session, validation, now=now, period_days=period_days,
+                                dry_run=dry_run, actor=actor)
+
+
+def write_in_session(
+    session: Session,
+    validation: Validation,
+    *,
+    now: datetime,
+    period_days: Mapping[str, int] | None = None,
+    dry_run: bool = False,
+    actor: str | None = None,
+    preview_id: str | None = None,
+) -> WriteCounts:
+    """write_records inside the caller's transaction (which may write more, or roll back).
+
+    The audit rows name `actor` (who imported) and `preview_id` (the stored preview, if any).
+    """
     days = {**DEFAULT_PERIOD_DAYS, **(period_days or {})}
     stamp = to_db(now)
-    with db.session() as session:
-        if not dry_run:
-            _one_import_at_a_time(session)
-        merger = Merger(validation.list_date, days)
-        _load_existing(session, merger, [loc.record for loc in validation.records])
-        files = validation.files
-        for located in validation.records:
-            merger.add(located.record, located.file_index,
-                       _source(files[located.file_index].name, located))
-        merger.finish()
-        created, changed, unchanged = classify(merger.touched.values())
-        for summary in files:
-            summary.created = summary.updated = 0
-        for person in created:
-            files[person.file_index].created += 1
-        for person in changed:
-            files[person.file_index].updated += 1
-        if not dry_run:
-            batch_ids = _write_batches(session, validation, stamp)
-            _insert_people(session, created, stamp)
-            _update_people(session, changed, stamp)
-            _write_periods(session, [*created, *changed], batch_ids, stamp)
-        return WriteCounts(len(created), len(changed), len(unchanged))
+    if not dry_run:
+        _one_import_at_a_time(session)
+    merger = Merger(validation.list_date, days)
+    stored = _load_existing(session, merger, [loc.record for loc in validation.records])
+    files = validation.files
+    for located in validation.records:
+        merger.add(located.record, located.file_index,
+                   _source(files[located.file_index].name, located))
+    merger.finish()
+    created, changed, unchanged = classify(merger.touched.values())
+    for summary in files:
+        summary.created = summary.updated = 0
+    for person in created:
+        files[person.file_index].created += 1
+    for person in changed:
+        files[person.file_index].updated += 1
+    batch_ids: list[int] = []
+    if not dry_run:
+        batch_ids = _write_batches(session, validation, stamp, actor, preview_id)
+        _insert_people(session, created, stamp)
+        _update_people(session, changed, stamp)
+        _write_periods(session, [*created, *changed], batch_ids, stamp)
+    return WriteCounts(len(created), len(changed), len(unchanged),
+                       state_fingerprint(*stored, days), tuple(batch_ids))
 
 
 def _one_import_at_a_time(session: Session) -> None:
@@ -347,8 +388,11 @@ def _chunks(values: Sequence, size: int = LOOKUP_CHUNK) -> Iterator[Sequence]:
         yield values[start:start + size]
 
 
-def _load_existing(session: Session, merger: Merger, records: list[PersonRecord]) -> None:
-    """Look up, in bulk, everyone the records may refer to (by ID and by any of their phones)."""
+def _load_existing(session: Session, merger: Merger, records: list[PersonRecord],
+                   ) -> tuple[list[Mapping], list[Mapping]]:
+    """Look up, in bulk, everyone the records may refer to (by ID and by any of their phones).
+
+    Returns the stored people and periods that were loaded."""
     people = Person.__table__
     ids = sorted({r.national_id for r in records if r.national_id})
     phones = sorted({n.e164 for r in records for n in (r.phone, *r.alt_phones)})
@@ -362,7 +406,9 @@ def _load_existing(session: Session, merger: Merger, records: list[PersonRecord]
     for chunk in _chunks(sorted(rows)):
         period_rows += session.execute(
             select(periods).where(_among(periods.c.person_id, chunk))).mappings().all()
-    merger.load([rows[k] for k in sorted(rows)], period_rows)
+    person_rows = [rows[k] for k in sorted(rows)]
+    merger.load(person_rows, period_rows)
+    return person_rows, period_rows
 
 
 def _among(column, values: Sequence):
@@ -377,12 +423,15 @@ def _among(column, values: Sequence):
                                 literal_execute=True))
 
 
-def _write_batches(session: Session, validation: Validation, stamp: datetime) -> list[int]:
+def _write_batches(session: Session, validation: Validation, stamp: datetime,
+                   actor: str | None, preview_id: str | None) -> list[int]:
     """One audit row per file; returns their ids in file order."""
     rows = [{"file_name": f.name[:300], "sha256": f.sha256, "list_date": validation.list_date,
              "category": validation.category, "sheets": f.sheets, "rows": f.rows,
              "created": f.created, "updated": f.updated, "rejected": f.rejected,
-             "skipped": f.skipped, "created_at": stamp} for f in validation.files]
+             "skipped": f.skipped, "created_at": stamp,
+             "created_by": actor[:100] if actor else None, "preview_id": preview_id}
+            for f in validation.files]
     return _insert_returning_ids(session, ImportBatch.__table__, rows)
 
 

@@ -117,6 +117,38 @@ class ImportBatch(Base):
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str | None] = mapped_column(String(100))  # who imported (None: the CLI)
+    preview_id: Mapped[str | None] = mapped_column(  # the web upload it was committed from
+        ForeignKey("import_previews.id", name="fk_import_batches_preview_id"), index=True
+    )
+
+
+# Import preview statuses.
+PREVIEW_STAGED = "staged"  # validated and stored; can be committed until expires_at
+PREVIEW_COMMITTED = "committed"  # imported (its import_batches name it)
+PREVIEW_EXPIRED = "expired"  # not committed in time
+PREVIEW_REFUSED = "refused"  # a commit found it stale (the people it matched changed)
+PREVIEW_DISCARDED = "discarded"  # withdrawn by staff
+
+
+class ImportPreview(Base):
+    """An uploaded list validated but not yet imported: what committing it would do."""
+
+    __tablename__ = "import_previews"
+    __table_args__ = (Index("ix_import_previews_status_expires", "status", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # unguessable token
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(10), default=PREVIEW_STAGED)
+    list_date: Mapped[date] = mapped_column(Date)
+    category: Mapped[str | None] = mapped_column(String(10))
+    report: Mapped[str] = mapped_column(Text)  # JSON: the importer's report and the files
+    fingerprint: Mapped[str] = mapped_column(String(64))  # importer/fingerprint.py
+    closed_by: Mapped[str | None] = mapped_column(String(100))  # who committed or discarded
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reason: Mapped[str | None] = mapped_column(String(300))  # why it was refused
 
 
 class CallTask(Base):
