@@ -13,7 +13,8 @@ from pathlib import Path
 from callengine.errors import CallengineError
 
 # Each area owns its subcommands in <area>/commands.py: register(subparsers).
-AREA_COMMANDS = ("callengine.importer.commands", "callengine.speech.commands")
+AREA_COMMANDS = ("callengine.importer.commands", "callengine.speech.commands",
+                 "callengine.reports_commands")
 
 
 def _settings():
