@@ -6,13 +6,16 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from callengine.clock import to_db
 from callengine.reports import figures as fig
 from callengine.reports.live import ChannelUse, live_counts, server_use, trunk_use
 from callengine.reports.localday import day_range, local_time
-from callengine.reports.series import DayOutcomes, outcome_series
-from callengine.clock import to_db
+from callengine.reports.series import DayOutcomes, SeriesCache, outcome_series
 from callengine.settings import Settings
 from callengine.store.db import Database
+
+
+SERIES_CACHE = SeriesCache()  # the process's cache of days that are over
 
 
 @dataclass(frozen=True)
@@ -46,14 +49,20 @@ def _jsonable(value):
 
 def dashboard(db: Database, day: date, now: datetime, settings: Settings, *,
               paused: bool | None = None,
-              channel_limits: dict[str, int] | None = None) -> Dashboard:
-    """Today's dashboard; `channel_limits` overrides the settings' per-trunk max_channels."""
+              channel_limits: dict[str, int] | None = None,
+              series_cache: SeriesCache | None = SERIES_CACHE) -> Dashboard:
+    """The dashboard of `day`; `channel_limits` overrides the trunks' max_channels.
+
+    Days of the chart that are over come from `series_cache` (None: always counted).
+    """
     tz = settings.timezone
     start, end = day_range(day, tz)
+    today = local_time(to_db(now), tz).date()
     with db.session() as s:
         by_area = fig.merge(fig.task_figures(s, day), fig.flag_figures(s, start, end))
         live = live_counts(s)
-        series = outcome_series(s, day, tz)
+        series = outcome_series(s, day, tz, today=today, cache=series_cache,
+                                scope=str(db.engine.url))
     return Dashboard(
         day=day, generated_at=local_time(to_db(now), tz), paused=paused,
         totals=fig.total(by_area), trunks=trunk_use(live, settings, channel_limits),

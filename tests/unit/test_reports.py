@@ -360,3 +360,28 @@ def test_cli_calls_masks_phones_and_pages(cli_env, capsys):
     data = json.loads(capsys.readouterr().out)
     assert len(data["items"]) == 3 and data["next"]
     assert all("*" in item["phone"] for item in data["items"])
+
+
+def test_days_that_are_over_are_cached_for_the_ttl_and_today_is_always_counted(db):
+    from callengine.reports.series import SeriesCache
+
+    people = a_day(db)
+    clock = [0.0]
+    cache = SeriesCache(ttl=600, clock=lambda: clock[0])
+    first = dashboard(db, TODAY, NOW, SETTINGS, series_cache=cache).series
+    yesterday = TODAY - timedelta(days=1)
+    with db.session() as s:
+        task = s.query(CallTask).filter_by(person_id=people["p7"].id, day=yesterday).one()
+        gen_attempt(s, task, at(yesterday, "10:00"), "busy")
+        gen_attempt(s, task, at(TODAY, "12:30"), "busy")  # its task's day does not matter
+    cached = {d.day: d.counts for d in dashboard(db, TODAY, NOW, SETTINGS,
+                                                 series_cache=cache).series}
+    assert cached[yesterday]["busy"] == 0  # over: read from the cache
+    assert cached[TODAY]["busy"] == first[-1].counts["busy"] + 1  # today: counted again
+    clock[0] = 601
+    fresh = {d.day: d.counts for d in dashboard(db, TODAY, NOW, SETTINGS,
+                                                series_cache=cache).series}
+    assert fresh[yesterday]["busy"] == 1
+    uncached = {d.day: d.counts for d in dashboard(db, TODAY, NOW, SETTINGS,
+                                                   series_cache=None).series}
+    assert uncached == fresh
