@@ -86,7 +86,7 @@ def flag_figures(s: Session, start: datetime, end: datetime) -> dict[tuple, Figu
                func.count(func.distinct(case((today, Flag.person_id)))),
                _count(Flag.urgent.is_(True)))
         .join(Person, Person.id == Flag.person_id)
-        .where(Flag.status == FLAG_OPEN)
+        .where(Flag.status == FLAG_OPEN, or_(Flag.urgent.is_(True), today))
         .group_by(Person.district, Person.commune)
     ).all()
     return {(r[0], r[1]): Figures(flagged=int(r[2] or 0), urgent=int(r[3] or 0)) for r in rows}
