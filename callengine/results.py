@@ -8,31 +8,65 @@ from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from callengine.dialer.outcome import REACHED
+from callengine.labels import NO_DISTRICT
+from callengine.paging import InvalidCursor, Page, decode_cursor, page_of
 from callengine.questionnaire import Questionnaire
 from callengine.store.db import Database
 from callengine.store.models import CallAttempt, CallTask
 from callengine.store.supervision import Flag
 
 BASE_COLUMNS = ("phone", "full_name", "district", "commune", "outcome", "attempts")
-NO_DISTRICT = "Chưa rõ huyện"
 SUMMARY_HEADER = ("Huyện", "Xã/Phường", "Kế hoạch", "Liên lạc được", "Hoàn thành",
                   "Cần xử lý", "Không liên lạc được")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+MAX_PAGE = 1000  # rows per page of results_page
+
+
+def _task_rows(db: Database, questionnaire: Questionnaire, day: date,
+               after_id: int | None = None, limit: int | None = None) -> list[tuple[int, dict]]:
+    """(task id, row) of the day's tasks in task order: the one query of the results."""
+    query = select(CallTask).where(CallTask.day == day).order_by(CallTask.id)
+    if after_id is not None:
+        query = query.where(CallTask.id > after_id)
+    if limit is not None:
+        query = query.limit(limit)
+    with db.session() as s:
+        tasks = s.scalars(query.options(
+            selectinload(CallTask.person),
+            selectinload(CallTask.attempt_rows).selectinload(CallAttempt.answers))).all()
+        flagged = _flagged(s, day, tasks)
+        return [(task.id, _row(task, questionnaire, task.id in flagged)) for task in tasks]
+
+
+def _flagged(s: Session, day: date, tasks: list[CallTask]) -> set[int]:
+    """Ids of the tasks (a run of the day's, in id order) that raised a flag."""
+    if not tasks:
+        return set()
+    return set(s.scalars(select(Flag.task_id).join(CallTask, CallTask.id == Flag.task_id)
+                         .where(CallTask.day == day, CallTask.id >= tasks[0].id,
+                                CallTask.id <= tasks[-1].id)))
 
 
 def result_rows(db: Database, questionnaire: Questionnaire, day: date) -> list[dict]:
-    with db.session() as s:
-        tasks = s.scalars(
-            select(CallTask).where(CallTask.day == day).order_by(CallTask.id)
-            .options(selectinload(CallTask.person),
-                     selectinload(CallTask.attempt_rows).selectinload(CallAttempt.answers))
-        ).all()
-        flagged = set(s.scalars(select(Flag.task_id).join(CallTask, CallTask.id == Flag.task_id)
-                                .where(CallTask.day == day)))
-        return [_row(task, questionnaire, task.id in flagged) for task in tasks]
+    """Every row of a day's results, as the export writes them (before neutralising)."""
+    return [row for _id, row in _task_rows(db, questionnaire, day)]
+
+
+def results_page(db: Database, questionnaire: Questionnaire, day: date, *,
+                 after: str | None = None, limit: int = 500) -> Page[dict]:
+    """One page of the same rows, keyset-paged by task id (for the JSON API)."""
+    after_id = None
+    if after is not None:
+        (after_id,) = decode_cursor(after, 1)
+        if not isinstance(after_id, int):
+            raise InvalidCursor()
+    limit = max(1, min(limit, MAX_PAGE))
+    rows = _task_rows(db, questionnaire, day, after_id, limit + 1)
+    page = page_of(rows, limit, lambda r: (r[0],))
+    return Page([row for _id, row in page.items], page.next)
 
 
 def _row(task: CallTask, questionnaire: Questionnaire, flagged: bool) -> dict:

@@ -1,0 +1,16 @@
+"""Read-side services for the dashboard, the calls log and the results (no Flask, no Asterisk).
+
+Views and the CLI parse their input, call one of these functions and render what it returns.
+"""
+
+from callengine.reports.calls import CallFilters, CallRow, calls_log
+from callengine.reports.dashboard import Dashboard, dashboard
+from callengine.reports.figures import AreaFigures, Figures
+from callengine.reports.live import ChannelUse
+from callengine.reports.series import DayOutcomes
+from callengine.results import results_page, result_rows as results_rows
+
+__all__ = [
+    "AreaFigures", "CallFilters", "CallRow", "ChannelUse", "Dashboard", "DayOutcomes",
+    "Figures", "calls_log", "dashboard", "results_page", "results_rows",
+]

@@ -1,0 +1,71 @@
+"""The dashboard: today's plan and progress, live channels, 14 days of outcomes, per area."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from callengine.clock import to_db
+from callengine.reports import figures as fig
+from callengine.reports.live import ChannelUse, live_counts, server_use, trunk_use
+from callengine.reports.localday import day_range, local_time
+from callengine.reports.series import DayOutcomes, SeriesCache, outcome_series
+from callengine.settings import Settings
+from callengine.store.db import Database
+
+
+SERIES_CACHE = SeriesCache()  # the process's cache of days that are over
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """Everything the `/` page and `callengine dashboard` show, as plain values."""
+
+    day: date
+    generated_at: datetime  # local time
+    paused: bool | None  # None: the caller did not say
+    totals: fig.Figures
+    trunks: tuple[ChannelUse, ...]
+    servers: tuple[ChannelUse, ...]
+    series: tuple[DayOutcomes, ...]
+    districts: tuple[fig.AreaFigures, ...]
+    communes: tuple[fig.AreaFigures, ...]
+
+    def to_dict(self) -> dict:
+        """JSON-ready: dates and times as ISO 8601 strings."""
+        return _jsonable(dataclasses.asdict(self))
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def dashboard(db: Database, day: date, now: datetime, settings: Settings, *,
+              paused: bool | None = None,
+              channel_limits: dict[str, int] | None = None,
+              series_cache: SeriesCache | None = SERIES_CACHE) -> Dashboard:
+    """The dashboard of `day`; `channel_limits` overrides the trunks' max_channels.
+
+    Days of the chart that are over come from `series_cache` (None: always counted).
+    """
+    tz = settings.timezone
+    start, end = day_range(day, tz)
+    today = local_time(to_db(now), tz).date()
+    with db.session() as s:
+        by_area = fig.merge(fig.task_figures(s, day), fig.flag_figures(s, start, end))
+        live = live_counts(s)
+        series = outcome_series(s, day, tz, today=today, cache=series_cache,
+                                scope=str(db.engine.url))
+    return Dashboard(
+        day=day, generated_at=local_time(to_db(now), tz), paused=paused,
+        totals=fig.total(by_area), trunks=trunk_use(live, settings, channel_limits),
+        servers=server_use(live), series=series,
+        districts=fig.districts(by_area), communes=fig.communes(by_area),
+    )
