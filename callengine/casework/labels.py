@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from callengine.labels import (  # noqa: F401 (re-exported: one home for the engine's labels)
+    OUTCOME_LABELS, TASK_STATUS_LABELS, display_name, label,
+)
 from callengine.store.models import (
     PERSON_CLOSED, PERSON_ENDED, PERSON_F0, PERSON_MONITORING, PERSON_UNMONITORED,
-    TASK_CANCELLED, TASK_DIALING, TASK_DONE, TASK_EXHAUSTED, TASK_PENDING,
 )
 from callengine.store.supervision import (
     FLAG_CALLBACK, FLAG_CLOSED, FLAG_INVALID_NUMBER, FLAG_OPEN, FLAG_SPEECH_REVIEW,
@@ -28,25 +30,6 @@ PERSON_STATUS_LABELS = {
     PERSON_F0: "F0 (ca bệnh)",
     PERSON_CLOSED: "Đã đóng theo dõi",
     PERSON_UNMONITORED: "Không theo dõi",
-}
-
-TASK_STATUS_LABELS = {
-    TASK_PENDING: "Chờ gọi",
-    TASK_DIALING: "Đang gọi",
-    TASK_DONE: "Xong",
-    TASK_EXHAUSTED: "Hết lượt gọi",
-    TASK_CANCELLED: "Đã hủy",
-}
-
-OUTCOME_LABELS = {
-    "completed": "Trả lời đủ",
-    "partial": "Trả lời dở",
-    "no_answer": "Không nghe máy",
-    "busy": "Máy bận",
-    "rejected": "Từ chối cuộc gọi",
-    "invalid_number": "Số không tồn tại",
-    "congestion": "Nghẽn mạng",
-    "failed": "Lỗi cuộc gọi",
 }
 
 ANSWER_LABELS = {"yes": "Có", "no": "Không", "unknown": "Không rõ", "pending": "Đang nhận dạng"}
@@ -76,13 +59,6 @@ PERSON_EVENT_LABELS = {
 }
 
 
-def label(labels: dict[str, str], code: str | None) -> str:
-    """The label of a code, or the code itself when it has none."""
-    if code is None:
-        return ""
-    return labels.get(code, code)
-
-
 def age_label(age: timedelta) -> str:
     """How old something is, as a supervisor says it: '5 phút', '3 giờ', '2 ngày'."""
     minutes = max(0, int(age.total_seconds() // 60))
@@ -93,9 +69,6 @@ def age_label(age: timedelta) -> str:
     return f"{minutes // (24 * 60)} ngày"
 
 
-def display_name(person_id: int, full_name: str | None) -> str:
-    """The person's name, or 'Người #12' when the list gave none."""
-    return full_name or f"Người #{person_id}"
 
 # A supervisor's actions on a flag (flag_actions.ACTIONS says what each one does).
 ACTION_LABELS = {
