@@ -196,6 +196,7 @@ def record_action(flag_id: int):
         return _flag_page(flag_id, form, 409, str(error))
     except (InvalidRequest, InvalidPhone) as error:
         return _flag_page(flag_id, form, 400, str(error))
-    audit_event("flag.act", object_type="flag", object_id=flag_id, action=form.action.data)
+    audit_event("flag.act", object_type="flag", object_id=flag_id,
+                flag_action=form.action.data)
     flash(_("Flag #%(id)d: %(message)s", id=flag_id, message=result.message), "success")
     return redirect(url_for("flags.queue"))

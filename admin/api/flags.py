@@ -225,7 +225,7 @@ def flag_action(flag_id: int):
         raise invalid("phone", str(error)) from None
     except CaseworkError as error:
         raise _api_error(error) from None
-    audit_event("flag.act", object_type="flag", object_id=flag_id, action=action)
+    audit_event("flag.act", object_type="flag", object_id=flag_id, flag_action=action)
     return jsonify({"flag": state_json(result.flag), "effect": result.effect,
                     "message": result.message})
 
