@@ -83,6 +83,12 @@ def page(browser, request):
     context.close()
 
 
+def phone_context(browser):
+    """A browser context like a 360 px wide phone (touch, 2x pixels, Vietnamese)."""
+    return browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN",
+                               is_mobile=True, has_touch=True, device_scale_factor=2)
+
+
 def screenshot(page, name: str) -> None:
     """Save the whole page as test-artifacts/screenshots/<name>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.admin.flag_helpers import seed_flag, write_wav
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.conftest import phone_context, screenshot, sign_in
 
 PLAYED = """audio => new Promise((resolve, reject) => {
     const done = () => resolve({time: audio.currentTime, ended: audio.ended,
@@ -60,8 +60,7 @@ def test_a_supervisor_listens_to_a_flag_and_resolves_it(page, live_admin):
 def test_the_queue_and_a_flag_fit_a_360_px_phone(browser, live_admin):
     urgent, _plain = _flags(live_admin, "5000")
     live_admin.user("supervisor", "giamsat")
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN",
-                                  is_mobile=True, has_touch=True, device_scale_factor=2)
+    context = phone_context(browser)
     page = context.new_page()
     try:
         sign_in(page, live_admin, "giamsat")
