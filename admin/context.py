@@ -11,12 +11,16 @@ from flask_login import current_user
 from callengine import audit
 from callengine.accounts import Accounts
 from callengine.audit import Actor
+from callengine.campaign import effective_settings
 from callengine.clock import Clock, SystemClock
+from callengine.dialer.window import Window
 from callengine.errors import ConfigError
+from callengine.questionnaire import Questionnaire, load_questionnaire
 from callengine.settings import Settings, load_settings
 from callengine.store.db import Database
 
 MIN_SECRET_KEY = 16
+QUESTIONNAIRE_KEY = "callengine.questionnaire"
 
 
 @dataclass(frozen=True)
@@ -66,3 +70,19 @@ def audit_event(action: str, *, object_type: str | None = None, object_id: Any =
     ctx = context()
     audit.record(ctx.db, action, actor=who or actor(), clock=ctx.clock, object_type=object_type,
                  object_id=object_id, detail=detail or None)
+
+
+def questionnaire() -> Questionnaire:
+    """The questionnaire of the settings, read once per app."""
+    cached = current_app.extensions.get(QUESTIONNAIRE_KEY)
+    if cached is None:
+        cached = load_questionnaire(context().settings.questionnaire)
+        current_app.extensions[QUESTIONNAIRE_KEY] = cached
+    return cached
+
+
+def call_window() -> Window:
+    """Today's call window as the campaign has it now (it may override the settings')."""
+    ctx = context()
+    settings = effective_settings(ctx.db, ctx.settings)
+    return Window(settings.call_window, settings.timezone, settings.window_close_guard)

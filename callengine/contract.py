@@ -4,6 +4,8 @@ dialplans/extensions_callengine.conf uses exactly these names; tests/unit/test_c
 checks that the two agree.
 """
 
+import re
+
 # Channel variables the engine sets on Originate (read by the survey dialplan).
 VAR_ATTEMPT = "CE_ATTEMPT"  # the attempt uuid, also the channel's uniqueid (ChannelId)
 VAR_QUESTIONS = "CE_QUESTIONS"  # "fever:12|cough:12|..." question id and its accepted keys
@@ -53,6 +55,15 @@ def encode_questions(questions: list[tuple[str, str]]) -> str:
 def recording_name(attempt_id: str, question_id: str, try_no: int | str) -> str:
     """File name (without folder) the dialplan records a spoken answer to."""
     return f"{attempt_id}-{question_id}-{try_no}.wav"
+
+
+# What recording_name makes: an attempt id (a uuid), a question id, a try number.
+RECORDING_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z-]{0,63}-[a-z][a-z0-9_]{0,31}-[0-9]{1,3}\.wav")
+
+
+def is_recording_name(name: str) -> bool:
+    """Whether a name is one recording_name makes (a plain file name, no folder)."""
+    return RECORDING_NAME.fullmatch(name) is not None
 
 
 def pending_key(try_no: int | str) -> str:

@@ -105,3 +105,6 @@ def me():
 def openapi():
     """The OpenAPI 3 document of this API."""
     return jsonify(document(current_app))
+
+
+from admin.api import flags as _flags  # noqa: E402,F401  (its routes are on bp)

@@ -13,6 +13,7 @@ from callengine.casework.errors import FlagConflict, NotAllowedNow, NotFound
 from callengine.casework.events import add_flag_event
 from callengine.casework.labels import ACTION_LABELS, label
 from callengine.clock import from_db, to_db
+from callengine.store.db import Database
 from callengine.store.supervision import FLAG_CLOSED, FLAG_OPEN, Flag, FlagEvent
 
 
@@ -39,6 +40,12 @@ def load_state(s: Session, flag_id: int) -> FlagState:
     updated = from_db(flag.updated_at) if flag.updated_at else None
     return FlagState(flag.id, flag.status, flag.version, flag.assigned_to, flag.action,
                      updated, last_actor)
+
+
+def flag_state(db: Database, flag_id: int) -> FlagState:
+    """The flag's current state (its version to act with); NotFound if there is none."""
+    with db.session() as s:
+        return load_state(s, flag_id)
 
 
 def closing_values(actor: str, note: str | None, now: datetime) -> dict:

@@ -20,7 +20,8 @@ from tests.admin.conftest import PASSWORD, admin_settings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--autoplay-policy=no-user-gesture-required"]  # audio plays when told to
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
@@ -28,11 +29,14 @@ pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
 
 
 class LiveAdmin:
-    """The served app, its address, and its accounts service."""
+    """The served app, its address, its accounts service, its database and the folder its
+    settings read recordings from."""
 
-    def __init__(self, url: str, accounts: Accounts) -> None:
+    def __init__(self, url: str, accounts: Accounts, db: Database, recordings: Path) -> None:
         self.url = url
         self.accounts = accounts
+        self.db = db
+        self.recordings = recordings
 
     def user(self, role: str, username: str):
         return self.accounts.by_username(username) or self.accounts.create_user(
@@ -41,15 +45,18 @@ class LiveAdmin:
 
 @pytest.fixture(scope="session")
 def live_admin(tmp_path_factory):
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'admin.db'}"
-    settings = admin_settings(database_url)
+    folder = tmp_path_factory.mktemp("browser")
+    database_url = f"sqlite:///{folder / 'admin.db'}"
+    recordings = folder / "recordings"
+    recordings.mkdir()
+    settings = admin_settings(database_url, recordings_dir=recordings)
     db = Database(database_url)
     app = create_app(settings, db=db)
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield LiveAdmin(f"http://127.0.0.1:{server.effective_port}",
-                    app.extensions["callengine"].accounts)
+                    app.extensions["callengine"].accounts, db, recordings)
     server.close()
     thread.join(timeout=5)
     db.dispose()
@@ -74,6 +81,18 @@ def page(browser, request):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+
+
+def phone_context(browser):
+    """A browser context like a 360 px wide phone (touch, 2x pixels, Vietnamese)."""
+    return browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN",
+                               is_mobile=True, has_touch=True, device_scale_factor=2)
+
+
+def screenshot(page, name: str) -> None:
+    """Save the whole page as test-artifacts/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def sign_in(page, live_admin: LiveAdmin, username: str, password: str = PASSWORD) -> None:

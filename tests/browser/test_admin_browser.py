@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.browser.conftest import SCREENSHOTS, sign_in
+from tests.browser.conftest import SCREENSHOTS, phone_context, sign_in
 
 
 def _shot(page, name: str) -> None:
@@ -56,8 +56,7 @@ def test_the_language_switch_shows_english(page, live_admin):
 
 def test_no_horizontal_scroll_at_360_px(browser, live_admin):
     live_admin.user("admin", "quantri")
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN",
-                                  is_mobile=True, has_touch=True, device_scale_factor=2)
+    context = phone_context(browser)
     page = context.new_page()
     try:
         sign_in(page, live_admin, "quantri")
