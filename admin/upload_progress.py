@@ -48,7 +48,9 @@ class UploadProgress:
 
     def finish(self, job: str, user_id: int) -> None:
         """The upload has been read (or refused): the page is about to change."""
-        self._put(job, _Job(user_id, DONE, at=time.monotonic()))
+        with self._lock:
+            last = self._jobs.get(job) or _Job(user_id, READING)
+        self._put(job, _Job(user_id, DONE, last.label, last.total, last.total, time.monotonic()))
 
     def status(self, job: str, user_id: int) -> dict:
         """{"state": waiting|reading|done, "label", "done", "total"}; another user's job, or

@@ -41,8 +41,9 @@ class LiveAdmin:
 
 @pytest.fixture(scope="session")
 def live_admin(tmp_path_factory):
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'admin.db'}"
-    settings = admin_settings(database_url)
+    folder = tmp_path_factory.mktemp("browser")
+    database_url = f"sqlite:///{folder / 'admin.db'}"
+    settings = admin_settings(database_url, data_dir=folder / "data")
     db = Database(database_url)
     app = create_app(settings, db=db)
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
