@@ -88,7 +88,8 @@ class UploadForm(FlaskForm):
 
     files = MultipleFileField(_l("Files (.xlsx, .xls, .csv)"))
     list_date = DateField(_l("Date of the list"), [DataRequired(NOT_A_DAY)])
-    category = SelectField(_l("Class"), choices=[], validate_choice=True, default="")
+    category = SelectField(_l("Class (only when a sheet has no class column)"), choices=[],
+                           default="")
     job = HiddenField(validators=[Optional(), Regexp(JOB_TOKEN)])
 
 

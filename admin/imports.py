@@ -65,7 +65,7 @@ def commit_preview(preview_id: str):
 
 def _form() -> UploadForm:
     form = UploadForm(list_date=local_today())
-    form.category.choices = [("", _("From the sheet (only when a sheet has no class column)"))] \
+    form.category.choices = [("", _("From the sheet"))] \
         + [(c, str(CATEGORY_NAMES[c])) for c in CATEGORIES]
     return form
 

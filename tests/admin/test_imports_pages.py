@@ -60,7 +60,7 @@ def test_the_form_asks_for_files_the_lists_date_and_the_class(client, staff):
     page = page_text(client.get("/imports"))
     assert 'accept=".xlsx,.xls,.csv"' in page and "multiple" in page
     assert 'type="date"' in page and "Ngày của danh sách" in page
-    assert "chỉ dùng khi trang không có cột phân loại" in page
+    assert "Phân loại (chỉ dùng khi trang không có cột phân loại)" in page
     assert 'src="/static/imports.js"' in page and "<script>" not in page
 
 
@@ -71,7 +71,7 @@ def test_a_preview_shows_counts_and_every_rejected_row_and_writes_no_one(client,
     assert counts == {"Tạo mới": "3", "Cập nhật": "0", "Không đổi": "0", "Bị từ chối": "1",
                       "Bỏ qua": "0"}
     row = page.split('class="rejected-rows"')[1].split("</tbody>")[0]
-    for cell in ("ds_web.xlsx", "Danh sách", "<td>5</td>", "Số điện thoại",
+    for cell in ("ds_web.xlsx", "Danh sách", 'data-label="Dòng">5</td>', "Số điện thoại",
                  "&lt;img src=x onerror=alert(1)&gt;"):
         assert cell in row
     assert "<img src=x" not in page
