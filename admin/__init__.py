@@ -17,9 +17,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
                clock: Clock | None = None) -> Flask:
     """An admin app on these settings (default: from the environment) and database."""
     from admin import (
-        access, api, audit_views, auth, errors, flags, home, i18n, nav, recordings, security,
-        users,
+        access, api, audit_views, auth, errors, exports, flags, home, i18n, imports, nav,
+        recordings, security, upload_progress, users,
     )
+    from admin.api import imports as api_imports, results as api_results  # noqa: F401 (routes)
     from admin.context import install_context
 
     app = Flask(__name__)
@@ -30,8 +31,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     api.configure(app)  # the token principal, before the access check
     access.configure(app)
     errors.configure(app)
+    upload_progress.configure(app)
     app.jinja_env.globals["nav_entries"] = nav.visible_entries
     for blueprint in (auth.bp, home.bp, users.bp, audit_views.bp, flags.bp, recordings.bp,
+                      imports.bp, exports.bp,
                       api.bp):
         app.register_blueprint(blueprint)
     return app

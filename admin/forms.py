@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from flask_wtf.file import MultipleFileField
+from wtforms import DateField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from callengine.accounts import MAX_PASSWORD, MAX_USERNAME, MIN_PASSWORD
 from callengine.store.accounts import ROLES
@@ -74,3 +75,36 @@ class AuditFilterForm(FlaskForm):
     action = SelectField(_l("Action"), choices=[], validate_choice=False, default="")
     since = StringField(_l("From"))
     until = StringField(_l("To"))
+
+
+# --- imports and exports ---------------------------------------------------------------------
+
+NOT_A_DAY = _l("Enter a date like 31/12/2021.")
+JOB_TOKEN = r"^[A-Za-z0-9_-]{16,64}$"  # an upload's progress key (random, not personal)
+
+
+class UploadForm(FlaskForm):
+    """A day's lists: the files, the list's date, and the class for sheets without one."""
+
+    files = MultipleFileField(_l("Files (.xlsx, .xls, .csv)"))
+    list_date = DateField(_l("Date of the list"), [DataRequired(NOT_A_DAY)])
+    category = SelectField(_l("Class (only when a sheet has no class column)"), choices=[],
+                           default="")
+    job = HiddenField(validators=[Optional(), Regexp(JOB_TOKEN)])
+
+
+class ResultsExportForm(FlaskForm):
+    day = DateField(_l("Day"), [DataRequired(NOT_A_DAY)])
+
+
+class PeopleExportForm(FlaskForm):
+    """The people list's filters (posted, like every filter on people)."""
+
+    category = SelectField(_l("Class"), choices=[], default="")
+    district = SelectField(_l("District"), choices=[], default="")
+    commune = SelectField(_l("Commune"), choices=[], default="")
+    status = SelectField(_l("Status"), choices=[], default="")
+
+CATEGORY_NAMES = {"F1": _l("F1 (close contact)"), "F2": _l("F2 (contact of an F1)"),
+                  "returnee": _l("Returnee (back from an epidemic area)"),
+                  "F0": _l("F0 (patient, never called)")}

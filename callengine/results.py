@@ -6,6 +6,7 @@ import csv
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -107,11 +108,13 @@ def _safe(row: dict) -> dict:
     return {k: neutralise(v) if k in FREE_TEXT else v for k, v in row.items()}
 
 
-def export(db: Database, questionnaire: Questionnaire, day: date, fmt: str, path: Path) -> int:
+def export(db: Database, questionnaire: Questionnaire, day: date, fmt: str,
+           path: Path | IO[bytes]) -> int:
+    """Write one day's results as csv or xlsx (an xlsx also to a binary stream); the count."""
     rows = result_rows(db, questionnaire, day)
     header = columns(questionnaire)
     if fmt == "csv":
-        with path.open("w", newline="", encoding="utf-8-sig") as handle:
+        with Path(path).open("w", newline="", encoding="utf-8-sig") as handle:
             writer = csv.DictWriter(handle, fieldnames=header)
             writer.writeheader()
             for row in rows:
@@ -134,7 +137,8 @@ def summary(rows: list[dict]) -> list[tuple]:
     return [(district, commune, *c) for (district, commune), c in sorted(counts.items())]
 
 
-def _write_workbook(rows: list[dict], header: list[str], day: date, path: Path) -> None:
+def _write_workbook(rows: list[dict], header: list[str], day: date,
+                    path: Path | IO[bytes]) -> None:
     from openpyxl import Workbook
 
     book = Workbook()

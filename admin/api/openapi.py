@@ -34,11 +34,14 @@ STANDARD_ERRORS = {"401": "Chưa xác thực", "403": "Không có quyền", "429
 def operation(summary: str, *, response: str | None = None, status: int = 200,
               schemas: dict[str, dict] | None = None, parameters: list[dict] | None = None,
               request_body: str | None = None, errors: dict[int, str] | None = None,
-              list_of: bool = False) -> Callable[[F], F]:
-    """Describe an API view for the document; `response` names a schema in `schemas`."""
+              list_of: bool = False, request_media: str = "application/json"
+              ) -> Callable[[F], F]:
+    """Describe an API view for the document; `response` and `request_body` name schemas in
+    `schemas`; `request_media` is the body's media type (e.g. multipart/form-data)."""
     note = {"summary": summary, "response": response, "status": status,
             "schemas": schemas or {}, "parameters": parameters or [],
-            "request_body": request_body, "errors": errors or {}, "list_of": list_of}
+            "request_body": request_body, "errors": errors or {}, "list_of": list_of,
+            "request_media": request_media}
 
     def decorate(view: F) -> F:
         setattr(view, OPERATION_ATTRIBUTE, note)
@@ -87,7 +90,7 @@ def _operation(note: dict[str, Any], rule: str, endpoint: str, public: bool) -> 
                           "responses": _responses(note, public)}
     if note["request_body"]:
         op["requestBody"] = {"required": True, "content": {
-            "application/json": {"schema": _ref(note["request_body"])}}}
+            note["request_media"]: {"schema": _ref(note["request_body"])}}}
     op["security"] = [] if public else [{"bearerAuth": []}]
     return op
 

@@ -1,11 +1,13 @@
-"""`callengine people export`: everyone stored, one row per person, as CSV or Excel."""
+"""`callengine people export` and the admin's export: everyone stored (or those matching the
+filters), one row per person, as CSV or Excel."""
 
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Iterator
 
 from sqlalchemy import select
 
@@ -24,12 +26,29 @@ FORMATS = ("csv", "xlsx")
 _FETCH = 2000
 
 
-def people_rows(db: Database) -> Iterator[dict]:
-    """Every person in id order, streamed (1M people do not sit in memory)."""
+@dataclass(frozen=True)
+class ExportFilters:
+    """Which people to export; None: any. Values are compared as stored."""
+
+    category: str | None = None  # F1 / F2 / returnee / F0
+    district: str | None = None
+    commune: str | None = None
+    status: str | None = None
+
+    def to_dict(self) -> dict:
+        """The filters that are set (for the audit log)."""
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def people_rows(db: Database, filters: ExportFilters = ExportFilters()) -> Iterator[dict]:
+    """Every person (matching the filters) in id order, streamed (1M people do not sit in
+    memory)."""
     table = Person.__table__
+    query = select(*(table.c[c] for c in COLUMNS)).order_by(table.c.id)
+    for column, value in filters.to_dict().items():
+        query = query.where(table.c[column] == value)
     with db.session() as session:
-        result = session.execute(select(*(table.c[c] for c in COLUMNS)).order_by(table.c.id)
-                                 .execution_options(yield_per=_FETCH))
+        result = session.execute(query.execution_options(yield_per=_FETCH))
         for row in result.mappings():
             yield {c: _safe(c, row[c]) for c in COLUMNS}
 
@@ -40,26 +59,30 @@ def _safe(column: str, value: object) -> object:
     return neutralise(value) if column in FREE_TEXT else value
 
 
-def export_people(db: Database, fmt: str, path: Path) -> int:
-    """Write everyone to `path` as csv or xlsx; returns the number of people."""
+def export_people(db: Database, fmt: str, path: Path | IO[bytes],
+                  filters: ExportFilters = ExportFilters()) -> int:
+    """Write everyone (matching the filters) to `path` as csv or xlsx (an xlsx also to a
+    binary stream); returns the number of people."""
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r} is not one of {FORMATS}")
-    return _write_csv(db, path) if fmt == "csv" else _write_xlsx(db, path)
+    if fmt == "csv":
+        return _write_csv(db, Path(path), filters)  # type: ignore[arg-type]
+    return _write_xlsx(db, path, filters)
 
 
-def _write_csv(db: Database, path: Path) -> int:
+def _write_csv(db: Database, path: Path, filters: ExportFilters) -> int:
     count = 0
     with path.open("w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
-        for row in people_rows(db):
+        for row in people_rows(db, filters):
             writer.writerow({k: v.isoformat() if isinstance(v, date) else v
                              for k, v in row.items()})
             count += 1
     return count
 
 
-def _write_xlsx(db: Database, path: Path) -> int:
+def _write_xlsx(db: Database, path: Path | IO[bytes], filters: ExportFilters) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -67,7 +90,7 @@ def _write_xlsx(db: Database, path: Path) -> int:
     sheet = book.create_sheet("Người theo dõi")
     sheet.append(COLUMNS)
     count = 0
-    for row in people_rows(db):
+    for row in people_rows(db, filters):
         cells = []
         for column in COLUMNS:
             value = row[column]

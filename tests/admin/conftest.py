@@ -55,9 +55,11 @@ def clock() -> MovableClock:
 
 
 @pytest.fixture
-def app_factory(database_url, db, clock) -> Callable[..., Flask]:
-    """Build an app on the test database with some settings changed."""
+def app_factory(database_url, db, clock, tmp_path) -> Callable[..., Flask]:
+    """Build an app on the test database with some settings changed (files it keeps, such as
+    uploaded lists, go to the test's own data_dir)."""
     def build(**overrides) -> Flask:
+        overrides.setdefault("data_dir", tmp_path / "data")
         app = create_app(admin_settings(database_url, **overrides), db=db, clock=clock)
         app.config["TESTING"] = True
         return app

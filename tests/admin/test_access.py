@@ -47,6 +47,21 @@ ACCESS: dict[str, Rule] = {
     "api.flag_action": SUPERVISORS,
     "api.me": SIGNED_IN,
     "api.openapi": ANYONE,
+    "imports.index": SIGNED_IN,
+    "imports.upload": SIGNED_IN,
+    "imports.progress": SIGNED_IN,
+    "imports.preview": SIGNED_IN,
+    "imports.commit": SIGNED_IN,
+    "imports.discard": SIGNED_IN,
+    "imports.errors": SIGNED_IN,
+    "exports.index": SIGNED_IN,
+    "exports.results": SIGNED_IN,
+    "exports.people": SIGNED_IN,
+    "api.create_import": SIGNED_IN,
+    "api.get_import": SIGNED_IN,
+    "api.commit_import": SIGNED_IN,
+    "api.list_imports": SIGNED_IN,
+    "api.results": SIGNED_IN,
 }
 SAMPLE_PATH_VALUES = {"filename": "admin.css"}  # anything else: 1, the target's id
 ROLES = (None, "staff", "supervisor", "admin")

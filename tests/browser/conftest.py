@@ -49,7 +49,7 @@ def live_admin(tmp_path_factory):
     database_url = f"sqlite:///{folder / 'admin.db'}"
     recordings = folder / "recordings"
     recordings.mkdir()
-    settings = admin_settings(database_url, recordings_dir=recordings)
+    settings = admin_settings(database_url, recordings_dir=recordings, data_dir=folder / "data")
     db = Database(database_url)
     app = create_app(settings, db=db)
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)

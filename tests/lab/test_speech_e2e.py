@@ -112,3 +112,43 @@ def test_with_the_engine_unreachable_the_survey_goes_on_and_answers_are_recognis
     assert [a.outcome for a in speech_run.attempts(ENGINE_AWAY)] == ["completed"]
     assert values(speech_run, ENGINE_AWAY) == {**ALL_NO, "fever": "yes"}
     assert {a.key for a in answers(speech_run, ENGINE_AWAY).values()} <= {"1", "2"}
+
+
+def test_a_symptom_said_aloud_reaches_the_supervisors_queue_with_its_recording(speech_run):
+    """The admin on the same database: the flag of a "có" to fever is in the queue, its page
+    plays the resident's own recording, and the supervisor's action closes it."""
+    import re
+
+    from admin import create_app
+    from tests.admin.conftest import PASSWORD, AuthActions, admin_settings
+
+    settings = admin_settings(speech_run.env["CALLENGINE_DATABASE_URL"],
+                              **{k: v for k, v in speech_run.settings().__dict__.items()
+                                 if k in ("asterisk_root", "recordings_dir", "questionnaire")})
+    app = create_app(settings, db=speech_run.db)
+    app.extensions["callengine"].accounts.create_user("giamsat", PASSWORD, "supervisor")
+    client = app.test_client()
+    auth = AuthActions(client)
+    assert auth.sign_in("giamsat").status_code == 302
+
+    task = speech_run.task(BY_VOICE)
+    with speech_run.db.session() as s:
+        flag = s.scalars(select(Flag).where(Flag.task_id == task.id,
+                                            Flag.kind == "symptom")).one()
+    queue = client.get("/flags").get_data(as_text=True)
+    assert f"/flags/{flag.id}" in queue and BY_VOICE not in queue  # masked in the list
+    page = client.get(f"/flags/{flag.id}").get_data(as_text=True)
+    fever = answers(speech_run, BY_VOICE)["fever"]
+    assert fever.transcript in page
+    [audio_url] = re.findall(r'<audio[^>]*src="([^"]+)"', page)[:1]
+    audio = client.get(audio_url)
+    assert audio.status_code == 200 and audio.mimetype == "audio/wav"
+    assert audio.data == recording(speech_run, fever).read_bytes()
+
+    version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+    done = auth.post(f"/flags/{flag.id}/act", {"action": "advised_isolation",
+                                               "note": "Đã gọi, hướng dẫn cách ly tại nhà",
+                                               "version": version})
+    assert done.status_code == 302
+    with speech_run.db.session() as s:
+        assert s.get(Flag, flag.id).action == "advised_isolation"

@@ -149,14 +149,7 @@ def test_only_spreadsheets_and_csv_are_accepted(db, settings, no_parsing):
                               "ds.xlsx.exe: chỉ nhận tệp .xlsx, .xls hoặc .csv"]
 
 
-def bomb(member_size: int) -> bytes:
-    """A small xlsx-like zip whose one sheet inflates to member_size bytes of zeros."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("xl/workbook.xml", "<workbook/>")
-        archive.writestr("xl/worksheets/sheet1.xml", bytes(member_size))
-    return out.getvalue()
+bomb = wb.zip_bomb
 
 
 def test_a_zip_bomb_is_refused_before_parsing(db, settings, no_parsing):
