@@ -11,8 +11,11 @@ from flask_login import current_user
 from callengine import audit
 from callengine.accounts import Accounts
 from callengine.audit import Actor
+from callengine.campaign import effective_settings
 from callengine.clock import Clock, SystemClock
+from callengine.dialer.window import Window
 from callengine.errors import ConfigError
+from callengine.questionnaire import Questionnaire, load_questionnaire
 from callengine.settings import Settings, load_settings
 from callengine.store.db import Database
 
@@ -66,3 +69,19 @@ def audit_event(action: str, *, object_type: str | None = None, object_id: Any =
     ctx = context()
     audit.record(ctx.db, action, actor=who or actor(), clock=ctx.clock, object_type=object_type,
                  object_id=object_id, detail=detail or None)
+
+
+def questionnaire() -> Questionnaire:
+    """The questionnaire of the settings, loaded once per app."""
+    extensions = current_app.extensions
+    if "callengine.questionnaire" not in extensions:
+        extensions["callengine.questionnaire"] = load_questionnaire(
+            context().settings.questionnaire)
+    return extensions["callengine.questionnaire"]
+
+
+def call_window() -> Window:
+    """Today's call window as the campaign has it now (campaign control may change it)."""
+    ctx = context()
+    s = effective_settings(ctx.db, ctx.settings)
+    return Window(s.call_window, s.timezone, s.window_close_guard)
