@@ -26,7 +26,7 @@ from admin.forms import ActionForm
 from admin.people_forms import CloseForm, PhoneForm, ReopenForm, SearchForm
 
 bp = Blueprint("people", __name__, url_prefix="/people")
-STAFF = roles_required("staff")
+STAFF = roles_required("staff", "supervisor")  # and admins: everyone signed in
 SUPERVISOR = roles_required("supervisor")
 SESSION_KEY = "people.search"
 PAGE_SIZE = 50
@@ -91,9 +91,10 @@ def _results(form: SearchForm, status: int = 200):
 @STAFF
 def search():
     """GET: the saved search's results. POST: save a new search, then show it (PRG)."""
-    form = SearchForm(data=_saved()["terms"]).set_places(districts(context().db))
+    places = districts(context().db)
     if request.method == "GET":
-        return _results(form)
+        return _results(SearchForm(data=_saved()["terms"]).set_places(places))
+    form = SearchForm().set_places(places)  # only what was posted: a field left out is blank
     if "clear" in request.form:
         session.pop(SESSION_KEY, None)
         return redirect(url_for("people.search"), 303)

@@ -25,7 +25,7 @@ from admin.api.errors import ApiError, invalid, json_body
 from admin.api.openapi import operation
 from admin.context import audit_event, context, questionnaire
 
-STAFF = roles_required("staff")
+STAFF = roles_required("staff", "supervisor")  # and admins: everyone signed in
 FILTERS = ("district", "commune", "category", "status")
 TERMS = ("q", *FILTERS)
 

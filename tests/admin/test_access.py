@@ -37,8 +37,17 @@ ACCESS: dict[str, Rule] = {
     "users.issue_token": ADMINS,
     "users.revoke_token": ADMINS,
     "audit.index": ADMINS,
+    "people.search": SIGNED_IN,
+    "people.detail": SIGNED_IN,
+    "people.correct": SIGNED_IN,
+    "people.call": SIGNED_IN,
+    "people.close": SUPERVISORS,
+    "people.reopen": SUPERVISORS,
     "api.me": SIGNED_IN,
     "api.openapi": ANYONE,
+    "api.people": SIGNED_IN,
+    "api.people_search": SIGNED_IN,
+    "api.person": SIGNED_IN,
 }
 SAMPLE_PATH_VALUES = {"filename": "admin.css"}  # anything else: 1, the target's id
 ROLES = (None, "staff", "supervisor", "admin")
