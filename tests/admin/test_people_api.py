@@ -54,7 +54,7 @@ def test_search_by_phone_in_any_spelling_gives_the_full_number(client, headers, 
         "district": "Nga Sơn", "commune": "Nga Liên"}]}
 
 
-def test_the_search_terms_may_go_in_a_posted_json_body(client, headers, an):
+def test_the_search_terms_may_go_in_a_posted_json_body(client, headers, db, an):
     response = client.post("/api/v1/people/search", json={"q": "nguyen van an"},
                            headers=headers)
     assert [p["full_name"] for p in response.json["items"]] == ["Nguyễn Văn An"]
@@ -62,6 +62,8 @@ def test_the_search_terms_may_go_in_a_posted_json_body(client, headers, an):
                                                           "category": "F2"}, headers=headers)
     assert [p["full_name"] for p in filtered.json["items"]] == ["Trần Thị Bình"]
     assert _validator(client, "Person").is_valid(filtered.json["items"][0])
+    listed = audit.query(db, AuditFilter(action="people.list")).items
+    assert [e.detail for e in listed] == [{"via": "api", "results": 1}] * 2  # no terms
 
 
 def test_lists_page_by_cursor_without_gaps(client, headers, db, today):
