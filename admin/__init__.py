@@ -18,9 +18,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     """An admin app on these settings (default: from the environment) and database."""
     from admin import (
         access, api, audit_views, auth, errors, exports, flags, home, i18n, imports, nav,
-        recordings, security, upload_progress, users,
+        people, recordings, security, upload_progress, users,
     )
-    from admin.api import imports as api_imports, results as api_results  # noqa: F401 (routes)
+    from admin.api import (  # noqa: F401 (their routes are on api.bp)
+        imports as api_imports, people as api_people, results as api_results,
+    )
     from admin.context import install_context
 
     app = Flask(__name__)
@@ -34,7 +36,6 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     upload_progress.configure(app)
     app.jinja_env.globals["nav_entries"] = nav.visible_entries
     for blueprint in (auth.bp, home.bp, users.bp, audit_views.bp, flags.bp, recordings.bp,
-                      imports.bp, exports.bp,
-                      api.bp):
+                      people.bp, imports.bp, exports.bp, api.bp):
         app.register_blueprint(blueprint)
     return app

@@ -16,6 +16,7 @@ from callengine.store.models import Answer, CallAttempt
 
 @dataclass(frozen=True)
 class AnswerView:
+    id: int  # the answer's row (a recording is fetched by it)
     question_id: str
     question: str  # the question's Vietnamese text ('' for a question no longer asked)
     value: str  # yes / no / unknown / pending
@@ -59,7 +60,7 @@ def _order(questionnaire: Questionnaire, qid: str) -> int:
 
 def answer_view(row: Answer, questionnaire: Questionnaire) -> AnswerView:
     """One stored answer, with its question's text."""
-    return AnswerView(row.question_id, _question_text(questionnaire, row.question_id),
+    return AnswerView(row.id, row.question_id, _question_text(questionnaire, row.question_id),
                       row.value, row.source, row.key, row.transcript, row.confidence,
                       row.audio_path, row.id)
 

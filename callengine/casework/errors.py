@@ -26,6 +26,12 @@ class InvalidRequest(CaseworkError):
     code = "invalid"
 
 
+class BadCursor(InvalidRequest):
+    """A page cursor this code did not produce (the list must be reloaded from the top)."""
+
+    code = "bad_cursor"
+
+
 class NotAllowedNow(CaseworkError):
     """The request is valid but the state forbids it (window closed, already closed...)."""
 

@@ -24,6 +24,8 @@ FLAG_KIND_LABELS = {
 }
 FLAG_STATUS_LABELS = {FLAG_OPEN: "Đang mở", FLAG_CLOSED: "Đã đóng"}
 
+CATEGORY_LABELS = {"F0": "F0", "F1": "F1", "F2": "F2", "returnee": "Người về từ vùng dịch"}
+
 PERSON_STATUS_LABELS = {
     PERSON_MONITORING: "Đang theo dõi",
     PERSON_ENDED: "Hết thời gian theo dõi",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from callengine.casework.errors import InvalidRequest
+from callengine.casework.errors import BadCursor, InvalidRequest
 
 T = TypeVar("T")
 MAX_LIMIT = 200
@@ -38,7 +38,7 @@ def decode_cursor(cursor: str, *types: type) -> tuple:
         values = json.loads(raw)
         key = tuple(_value(v, t) for v, t in zip(values, types, strict=True))
     except (ValueError, TypeError, binascii.Error):
-        raise InvalidRequest(BAD_CURSOR) from None
+        raise BadCursor(BAD_CURSOR) from None
     return key
 
 

@@ -62,6 +62,15 @@ ACCESS: dict[str, Rule] = {
     "api.commit_import": SIGNED_IN,
     "api.list_imports": SIGNED_IN,
     "api.results": SIGNED_IN,
+    "people.search": SIGNED_IN,
+    "people.detail": SIGNED_IN,
+    "people.correct": SIGNED_IN,
+    "people.call": SIGNED_IN,
+    "people.close": SUPERVISORS,
+    "people.reopen": SUPERVISORS,
+    "api.people": SIGNED_IN,
+    "api.people_search": SIGNED_IN,
+    "api.person": SIGNED_IN,
 }
 SAMPLE_PATH_VALUES = {"filename": "admin.css"}  # anything else: 1, the target's id
 ROLES = (None, "staff", "supervisor", "admin")

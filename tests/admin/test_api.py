@@ -160,27 +160,27 @@ def test_the_openapi_document_lists_the_api(client):
 def test_later_endpoints_add_their_paths_and_schemas(app_factory):
     app = app_factory()
     extra = Blueprint("extra", __name__, url_prefix="/api/v1")
-    person = {"type": "object", "properties": {"id": {"type": "integer"}}}
+    thing = {"type": "object", "properties": {"id": {"type": "integer"}}}
 
-    @extra.get("/people/<int:person_id>")
+    @extra.get("/things/<int:thing_id>")
     @roles_required("staff")
-    @operation("Một người", response="Person", schemas={"Person": person},
+    @operation("Một thứ", response="Thing", schemas={"Thing": thing},
                errors={404: "Không có người này"})
-    def person_view(person_id):
-        return jsonify({"id": person_id})
+    def thing_view(thing_id):
+        return jsonify({"id": thing_id})
 
-    @extra.get("/people")
+    @extra.get("/things")
     @roles_required("staff")
-    @operation("Danh sách", response="Person", list_of=True, schemas={"Person": person})
-    def people_view():
+    @operation("Danh sách", response="Thing", list_of=True, schemas={"Thing": thing})
+    def things_view():
         return jsonify({"items": [], "next": None})
 
     app.register_blueprint(extra)
     spec = document(app)
-    one = spec["paths"]["/api/v1/people/{person_id}"]["get"]
-    assert one["parameters"] == [{"name": "person_id", "in": "path", "required": True,
+    one = spec["paths"]["/api/v1/things/{thing_id}"]["get"]
+    assert one["parameters"] == [{"name": "thing_id", "in": "path", "required": True,
                                   "schema": {"type": "integer"}}]
     assert "404" in one["responses"]
-    listed = spec["paths"]["/api/v1/people"]["get"]["responses"]["200"]
-    assert listed["content"]["application/json"]["schema"] == list_schema("Person")
-    assert spec["components"]["schemas"]["Person"] == person
+    listed = spec["paths"]["/api/v1/things"]["get"]["responses"]["200"]
+    assert listed["content"]["application/json"]["schema"] == list_schema("Thing")
+    assert spec["components"]["schemas"]["Thing"] == thing

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from callengine.casework.errors import InvalidRequest, NotAllowedNow, NotFound
+from callengine.casework.errors import BadCursor, InvalidRequest, NotAllowedNow, NotFound
 from callengine.casework.people import PersonFilters, districts, search_people
 from callengine.casework.person_actions import (
     call_now, close_monitoring, correct_phone, reopen_monitoring,
@@ -76,6 +76,9 @@ def test_filters_and_rows_show_no_full_phone(db, people):
     rows = search_people(db, "").items
     assert all(r.phone_masked.startswith("********") and "+84" not in r.phone_masked
                for r in rows)
+    assert {r.phone for r in rows} == {None}
+    full = search_people(db, "nguyen van an", full_phones=True).items
+    assert [(r.full_name, r.phone) for r in full] == [("Nguyễn Văn An", "+84912345678")]
     with pytest.raises(InvalidRequest, match="Trạng thái 'dead' không hợp lệ"):
         search_people(db, "", PersonFilters(status="dead"))
     assert districts(db) == {"Hậu Lộc": ("Hoa Lộc",), "Nga Sơn": ("Nga Liên",)}
@@ -94,6 +97,8 @@ def test_search_pages_by_keyset_in_name_order_without_gaps(db):
         cursor = page.next
     whole = [r.id for r in search_people(db, "van", limit=50).items]
     assert seen == whole and len(set(whole)) == 13
+    with pytest.raises(BadCursor):
+        search_people(db, "van", after="not-a-cursor")
 
 
 def test_a_persons_page_shows_periods_days_attempts_answers_flags_and_history(db, people):
