@@ -16,7 +16,8 @@ from callengine.store.db import Database
 def create_app(settings: Settings | None = None, *, db: Database | None = None,
                clock: Clock | None = None) -> Flask:
     """An admin app on these settings (default: from the environment) and database."""
-    from admin import access, api, audit_views, auth, errors, home, i18n, nav, security, users
+    from admin import (access, api, audit_views, auth, errors, home, i18n, nav, prompts,
+                       security, users)
     from admin.context import install_context
 
     app = Flask(__name__)
@@ -28,6 +29,6 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     access.configure(app)
     errors.configure(app)
     app.jinja_env.globals["nav_entries"] = nav.visible_entries
-    for blueprint in (auth.bp, home.bp, users.bp, audit_views.bp, api.bp):
+    for blueprint in (auth.bp, home.bp, users.bp, audit_views.bp, prompts.bp, api.bp):
         app.register_blueprint(blueprint)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -74,3 +75,9 @@ class AuditFilterForm(FlaskForm):
     action = SelectField(_l("Action"), choices=[], validate_choice=False, default="")
     since = StringField(_l("From"))
     until = StringField(_l("To"))
+
+
+class RecordingForm(FlaskForm):
+    """A prompt recording: a file from the disk, or what the browser recorded."""
+
+    recording = FileField(_l("Recording"), [FileRequired(_l("Choose an audio file."))])

@@ -78,6 +78,7 @@ class PromptInfo:
     engine: str  # espeak, gtts, custom ('' before the first build)
     seconds: float | None  # the live file's length; None when it is missing
     preview: Preview | None
+    is_question: bool = False  # a question of the survey (else a fixed prompt: intro, ...)
     changed_by: str | None = None  # who made the human voice live
     changed_at: datetime | None = None
 
@@ -134,6 +135,7 @@ class PromptVoices:
                  max_bytes: int, max_seconds: float) -> None:
         self.folder = Path(folder)
         self.texts = prompt_texts(questionnaire)
+        self.questions = frozenset(questionnaire.question_ids)
         self.db = db
         self.max_bytes = max_bytes
         self.max_seconds = max_seconds
@@ -146,6 +148,10 @@ class PromptVoices:
                    max_seconds=settings.prompt_max_seconds)
 
     # -- reading --------------------------------------------------------------------------
+
+    def knows(self, prompt_id: str) -> bool:
+        """Whether a prompt id is one of the questionnaire's."""
+        return prompt_id in self.texts
 
     def _text(self, prompt_id: str) -> str:
         if prompt_id not in self.texts:
@@ -188,7 +194,7 @@ class PromptVoices:
         return PromptInfo(
             prompt_id, text, HUMAN if human else SYNTHESISED, entry.get("engine", ""),
             wav_seconds(live) if live else None, self.preview(prompt_id),
-            meta.get("by"), datetime.fromisoformat(meta["at"]) if meta.get("at") else None)
+            prompt_id in self.questions, meta.get("by"), datetime.fromisoformat(meta["at"]) if meta.get("at") else None)
 
     def list(self) -> list[PromptInfo]:
         """Every prompt, in the questionnaire's order."""
