@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,20 +40,28 @@ class LiveAdmin:
             username, PASSWORD, role)
 
 
-@pytest.fixture(scope="session")
-def live_admin(tmp_path_factory):
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'admin.db'}"
-    settings = admin_settings(database_url)
+@contextmanager
+def serve_admin(folder: Path, **overrides):
+    """An admin on a fresh SQLite database in folder, served on a free port."""
+    database_url = f"sqlite:///{folder / 'admin.db'}"
     db = Database(database_url)
-    app = create_app(settings, db=db)
+    app = create_app(admin_settings(database_url, **overrides), db=db)
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield LiveAdmin(f"http://127.0.0.1:{server.effective_port}",
-                    app.extensions["callengine"].accounts)
-    server.close()
-    thread.join(timeout=5)
-    db.dispose()
+    try:
+        yield LiveAdmin(f"http://127.0.0.1:{server.effective_port}",
+                        app.extensions["callengine"].accounts)
+    finally:
+        server.close()
+        thread.join(timeout=5)
+        db.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_admin(tmp_path_factory):
+    with serve_admin(tmp_path_factory.mktemp("browser")) as admin:
+        yield admin
 
 
 @pytest.fixture(scope="session")
