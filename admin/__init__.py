@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     """An admin app on these settings (default: from the environment) and database."""
     from admin import (
         access, api, audit_views, auth, errors, exports, flags, home, i18n, imports, nav,
-        people, recordings, security, upload_progress, users,
+        people, prompts, recordings, security, upload_progress, users,
     )
     from admin.api import (  # noqa: F401 (their routes are on api.bp)
         imports as api_imports, people as api_people, results as api_results,
@@ -36,6 +36,6 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     upload_progress.configure(app)
     app.jinja_env.globals["nav_entries"] = nav.visible_entries
     for blueprint in (auth.bp, home.bp, users.bp, audit_views.bp, flags.bp, recordings.bp,
-                      people.bp, imports.bp, exports.bp, api.bp):
+                      people.bp, imports.bp, exports.bp, prompts.bp, api.bp):
         app.register_blueprint(blueprint)
     return app

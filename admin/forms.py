@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import MultipleFileField
+from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import DateField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
@@ -105,6 +105,13 @@ class PeopleExportForm(FlaskForm):
     commune = SelectField(_l("Commune"), choices=[], default="")
     status = SelectField(_l("Status"), choices=[], default="")
 
+
 CATEGORY_NAMES = {"F1": _l("F1 (close contact)"), "F2": _l("F2 (contact of an F1)"),
                   "returnee": _l("Returnee (back from an epidemic area)"),
                   "F0": _l("F0 (patient, never called)")}
+
+
+class RecordingForm(FlaskForm):
+    """A prompt recording: a file from the disk, or what the browser recorded."""
+
+    recording = FileField(_l("Recording"), [FileRequired(_l("Choose an audio file."))])

@@ -153,7 +153,7 @@ def cmd_prompts(args) -> int:
     from callengine.questionnaire import load_questionnaire
 
     settings = _settings()
-    folder = Path(args.output)
+    folder = Path(args.output) if args.output else settings.sounds_dir
     build = build_prompts(load_questionnaire(settings.questionnaire), folder,
                           engine=args.engine, voice=args.voice)
     for path in build:
@@ -204,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     prompts = sub.add_parser("prompts", help="voice prompts")
     prompts_sub = prompts.add_subparsers(dest="prompts_command", required=True)
     build = prompts_sub.add_parser("build", help="render changed prompts to 8 kHz audio")
-    build.add_argument("--output", default="sounds/vi")
+    build.add_argument("--output", help="default: the sounds_dir setting")
     build.add_argument("--engine", choices=("espeak", "gtts"), default="espeak",
                        help="gtts needs Google; espeak-ng works offline")
     build.add_argument("--voice", help="engine voice (espeak: vi, vi-vn-x-south, ...)")

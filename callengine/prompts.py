@@ -10,6 +10,11 @@ one text rebuilds one file.
 
 A human recording at <folder>/custom/<id>.wav (any rate, any sox-readable WAV) replaces
 the synthesis for that id; it is processed the same way, and rebuilt when it changes.
+`install_custom` and `restore_synthesis` swap one prompt's voice at once (the admin's
+prompts page, through callengine.prompt_voice).
+
+Every file Asterisk plays is written beside its final name and renamed over it, so a call
+in progress never plays half a file.
 """
 
 from __future__ import annotations
@@ -40,6 +45,10 @@ LEAD_SECONDS = 0.05  # silence kept before the speech (the codec's first frame)
 SOX_EFFECTS = ["highpass", "80", "gain", "-n", "-3",
                "silence", "1", "0.05", "1%", "reverse", "silence", "1", "0.05", "1%", "reverse",
                "pad", str(LEAD_SECONDS), "0.1"]
+
+
+class NoSpeech(CallengineError):
+    """Nothing but silence in the audio."""
 
 
 @dataclass
@@ -93,9 +102,16 @@ def render_audio(source: Path, target: Path) -> None:
              "-r", str(TELEPHONE_RATE), "-c", "1", str(raw), *SOX_EFFECTS])
         samples = np.fromfile(raw, dtype="<f4").astype(np.float64)
     if samples.size < TELEPHONE_RATE * 0.2:
-        raise CallengineError(f"{source}: no speech left after trimming silence")
-    write_pcm16(target, samples * loudness_gain(samples), TELEPHONE_RATE)
-    run(["sox", "-D", str(target), "-t", "al", str(target.with_suffix(".alaw"))])
+        raise NoSpeech(f"{source}: no speech left after trimming silence")
+    partial = target.with_name(f".{target.stem}.part.wav")
+    try:
+        write_pcm16(partial, samples * loudness_gain(samples), TELEPHONE_RATE)
+        run(["sox", "-D", str(partial), "-t", "al", str(partial.with_suffix(".alaw"))])
+        partial.with_suffix(".alaw").replace(target.with_suffix(".alaw"))
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+        partial.with_suffix(".alaw").unlink(missing_ok=True)
 
 
 def _load_manifest(folder: Path) -> dict:
@@ -115,15 +131,25 @@ def _save_manifest(folder: Path, prompts: dict) -> None:
     partial.replace(folder / MANIFEST)
 
 
-def _wanted(folder: Path, prompt_id: str, text: str, synthesizer: Synthesizer) -> dict:
-    custom = folder / CUSTOM_DIR / f"{prompt_id}.wav"
+def custom_path(folder: Path, prompt_id: str) -> Path:
+    """Where the human recording of a prompt is kept."""
+    return Path(folder) / CUSTOM_DIR / f"{prompt_id}.wav"
+
+
+def _synthesis_wanted(text: str, synthesizer: Synthesizer) -> dict:
+    return {"text": text, "engine": synthesizer.engine, "voice": synthesizer.voice,
+            "sha256": content_key(text, synthesizer.engine, synthesizer.voice)}
+
+
+def _wanted(folder: Path, prompt_id: str, text: str, synthesizer: Synthesizer | None) -> dict:
+    custom = custom_path(folder, prompt_id)
     if custom.is_file():
         voice = file_sha256(custom)  # a new recording is a new "voice"
         return {"text": text, "engine": "custom", "voice": voice,
                 "sha256": content_key(text, "custom", voice),
                 "source": f"{CUSTOM_DIR}/{prompt_id}.wav"}
-    return {"text": text, "engine": synthesizer.engine, "voice": synthesizer.voice,
-            "sha256": content_key(text, synthesizer.engine, synthesizer.voice)}
+    assert synthesizer is not None
+    return _synthesis_wanted(text, synthesizer)
 
 
 def _up_to_date(folder: Path, entry: dict | None, wanted: dict) -> bool:
@@ -155,14 +181,67 @@ def _render(folder: Path, prompt_id: str, wanted: dict, synthesizer: Synthesizer
             source, used = _speak(wanted["text"], Path(tmp), synthesizer, fallback, prompt_id,
                                   build)
             if used is not synthesizer:
-                wanted = {"text": wanted["text"], "engine": used.engine, "voice": used.voice,
-                          "sha256": content_key(wanted["text"], used.engine, used.voice),
+                wanted = {**_synthesis_wanted(wanted["text"], used),
                           "fallback_from": synthesizer.engine}
         render_audio(source, target)
+    return _rendered(target, wanted)
+
+
+def _rendered(target: Path, wanted: dict) -> dict:
+    """The manifest entry of a prompt rendered to target."""
     samples, rate = read_pcm16(target)
     return {**wanted, "render": RENDER, "file": target.name,
             "alaw": target.with_suffix(".alaw").name, "audio_sha256": file_sha256(target),
             "seconds": round(samples.size / rate, 2)}
+
+
+def manifest_entries(folder: Path) -> dict:
+    """Prompt id -> its manifest entry (engine, text, seconds, ...); {} before a build."""
+    return _load_manifest(Path(folder))
+
+
+def synthesis_in_use(entries: dict) -> tuple[str, str | None]:
+    """The (engine, voice) most prompts of a manifest are synthesised with; espeak if none."""
+    used = [(e.get("engine"), e.get("voice")) for e in entries.values()
+            if e.get("engine") not in (None, "custom") and "fallback_from" not in e]
+    return max(set(used), key=used.count) if used else ("espeak", None)
+
+
+def install_custom(folder: Path, prompt_id: str, text: str, recording: Path,
+                   rendered: Path) -> dict:
+    """Make a human recording the live prompt at once, and return its manifest entry.
+
+    recording becomes custom/<id>.wav; rendered (render_audio's output of it, with its
+    .alaw, on the same file system) is renamed over <id>.wav and <id>.alaw. The manifest
+    then matches, so the next build keeps it.
+    """
+    folder = Path(folder)
+    custom = custom_path(folder, prompt_id)
+    custom.parent.mkdir(parents=True, exist_ok=True)
+    Path(recording).replace(custom)
+    target = folder / f"{prompt_id}.wav"
+    Path(rendered).with_suffix(".alaw").replace(target.with_suffix(".alaw"))
+    Path(rendered).replace(target)
+    entry = _rendered(target, _wanted(folder, prompt_id, text, None))
+    _save_manifest(folder, {**_load_manifest(folder), prompt_id: entry})
+    return entry
+
+
+def restore_synthesis(folder: Path, prompt_id: str, text: str) -> dict:
+    """Synthesise a prompt again with the voice of the other prompts; drop its recording.
+
+    The human prompt stays live until the synthesised one replaces it; if synthesis fails,
+    nothing changes.
+    """
+    folder = Path(folder)
+    manifest = _load_manifest(folder)
+    synthesizer = make_synthesizer(*synthesis_in_use(manifest))
+    fallback = make_synthesizer("espeak") if synthesizer.engine != "espeak" else None
+    entry = _render(folder, prompt_id, _synthesis_wanted(text, synthesizer), synthesizer,
+                    fallback, PromptBuild())
+    custom_path(folder, prompt_id).unlink(missing_ok=True)
+    _save_manifest(folder, {**manifest, prompt_id: entry})
+    return entry
 
 
 def build_prompts(questionnaire: Questionnaire, folder: Path, engine: str = "espeak",

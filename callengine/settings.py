@@ -22,6 +22,7 @@ from callengine.errors import ConfigError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_QUESTIONNAIRE = PACKAGE_DIR / "questionnaires" / "covid_daily.yaml"
+REPO_SOUNDS = PACKAGE_DIR.parent / "sounds" / "vi"
 DIAL_FORMATS = ("national", "e164", "international")
 
 
@@ -110,6 +111,9 @@ class Settings:
     recordings_dir: Path = Path("/var/spool/asterisk/callengine")  # Asterisk writes answers here
     recordings_keep_days: int = 30  # spoken answers are health data: deleted after this
     greetings_dir: Path = Path("/var/lib/asterisk/sounds/callengine/greetings")  # per person
+    sounds_dir: Path = REPO_SOUNDS  # the prompts Asterisk plays (CE_SOUNDS), as seen here
+    prompt_upload_max_mb: int = 10  # larger prompt recordings are refused (admin)
+    prompt_max_seconds: float = 60  # longer prompt recordings are refused (admin)
     asterisk_root: Path = Path("/")  # Asterisk's filesystem as the engine sees it (lab: chroot)
     campaign_poll_interval: float = 2  # seconds between looks at the campaign row (admin)
     # Uploaded lists (the admin's imports page and API): refused before they are parsed.

@@ -49,6 +49,15 @@ def pcm_format(path: Path) -> tuple[int, int, int] | None:
         return None
 
 
+def wav_seconds(path: Path) -> float | None:
+    """The length of a PCM WAV in seconds (None when it is not one)."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            return wav.getnframes() / wav.getframerate()
+    except (OSError, wave.Error, EOFError, ZeroDivisionError):
+        return None
+
+
 def read_pcm16(path: Path) -> tuple[np.ndarray, int]:
     """Samples (int16) and rate of a 16-bit mono PCM WAV."""
     with wave.open(str(path), "rb") as wav:

@@ -20,6 +20,7 @@ ANYONE = PUBLIC
 SIGNED_IN = Rule(roles=frozenset({"admin", "supervisor", "staff"}))
 SUPERVISORS = Rule(roles=frozenset({"admin", "supervisor"}))
 ADMINS = Rule(roles=frozenset({"admin"}))
+STAFF = Rule(roles=frozenset({"admin", "staff"}))
 
 ACCESS: dict[str, Rule] = {
     "static": ANYONE,
@@ -45,6 +46,13 @@ ACCESS: dict[str, Rule] = {
     "api.flags": SUPERVISORS,
     "api.flag": SUPERVISORS,
     "api.flag_action": SUPERVISORS,
+    "prompts.index": STAFF,
+    "prompts.audio": STAFF,
+    "prompts.preview_audio": STAFF,
+    "prompts.stage": STAFF,
+    "prompts.approve": STAFF,
+    "prompts.discard": STAFF,
+    "prompts.revert": STAFF,
     "api.me": SIGNED_IN,
     "api.openapi": ANYONE,
     "imports.index": SIGNED_IN,

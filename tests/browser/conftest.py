@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,23 +44,32 @@ class LiveAdmin:
             username, PASSWORD, role)
 
 
-@pytest.fixture(scope="session")
-def live_admin(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("browser")
+@contextmanager
+def serve_admin(folder: Path, **overrides):
+    """An admin on a fresh SQLite database in folder (recordings and data there too), served
+    on a free port."""
     database_url = f"sqlite:///{folder / 'admin.db'}"
     recordings = folder / "recordings"
     recordings.mkdir()
-    settings = admin_settings(database_url, recordings_dir=recordings, data_dir=folder / "data")
+    overrides = {"recordings_dir": recordings, "data_dir": folder / "data", **overrides}
     db = Database(database_url)
-    app = create_app(settings, db=db)
+    app = create_app(admin_settings(database_url, **overrides), db=db)
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield LiveAdmin(f"http://127.0.0.1:{server.effective_port}",
-                    app.extensions["callengine"].accounts, db, recordings)
-    server.close()
-    thread.join(timeout=5)
-    db.dispose()
+    try:
+        yield LiveAdmin(f"http://127.0.0.1:{server.effective_port}",
+                        app.extensions["callengine"].accounts, db, recordings)
+    finally:
+        server.close()
+        thread.join(timeout=5)
+        db.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_admin(tmp_path_factory):
+    with serve_admin(tmp_path_factory.mktemp("browser")) as admin:
+        yield admin
 
 
 @pytest.fixture(scope="session")
