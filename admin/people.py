@@ -20,7 +20,7 @@ from callengine.casework.person_actions import (
 )
 from callengine.casework.person_detail import person_detail
 from callengine.phones import InvalidPhone
-from admin.access import roles_required
+from admin.access import may_use, roles_required
 from admin.context import actor, audit_event, call_window, context, questionnaire
 from admin.forms import ActionForm
 from admin.people_forms import CloseForm, PhoneForm, ReopenForm, SearchForm
@@ -34,8 +34,9 @@ MAX_PAGES = 20  # cursors kept in the session cookie; past that, narrow the sear
 
 
 def _url_or_none(endpoint: str, **values: Any) -> str | None:
-    """A link to a page another area provides, or None while that area is not there."""
-    if endpoint not in current_app.view_functions:
+    """A link to a page another area provides, or None when it is not there or this user's
+    role may not open it."""
+    if not may_use(endpoint):
         return None
     try:
         return url_for(endpoint, **values)

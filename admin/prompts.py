@@ -16,7 +16,7 @@ from admin.context import actor, context
 from admin.forms import ActionForm, RecordingForm
 
 bp = Blueprint("prompts", __name__, url_prefix="/prompts")
-STAFF = roles_required("staff")
+STAFF = roles_required("staff", "supervisor")  # every role: a province records its own voice
 NAMES = {
     "intro": _l("Opening"),
     "reprompt": _l("Asking again"),

@@ -24,7 +24,7 @@ def _starts_listening() -> bool:
 
 
 @bp.get("/<int:answer_id>")
-@roles_required("supervisor")
+@roles_required("staff", "supervisor")  # whoever may open the person's page
 def answer(answer_id: int):
     """The WAV of one spoken answer."""
     ctx = context()

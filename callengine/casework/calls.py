@@ -25,7 +25,6 @@ class AnswerView:
     transcript: str | None
     confidence: float | None
     audio_path: str | None  # the recording's file name (spoken answers only)
-    id: int  # the answer's id (its recording is served by answer id, never by file name)
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ def answer_view(row: Answer, questionnaire: Questionnaire) -> AnswerView:
     """One stored answer, with its question's text."""
     return AnswerView(row.id, row.question_id, _question_text(questionnaire, row.question_id),
                       row.value, row.source, row.key, row.transcript, row.confidence,
-                      row.audio_path, row.id)
+                      row.audio_path)
 
 
 def attempt_views(s: Session, attempts: list[CallAttempt],

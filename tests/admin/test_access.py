@@ -20,7 +20,6 @@ ANYONE = PUBLIC
 SIGNED_IN = Rule(roles=frozenset({"admin", "supervisor", "staff"}))
 SUPERVISORS = Rule(roles=frozenset({"admin", "supervisor"}))
 ADMINS = Rule(roles=frozenset({"admin"}))
-STAFF = Rule(roles=frozenset({"admin", "staff"}))
 
 ACCESS: dict[str, Rule] = {
     "static": ANYONE,
@@ -42,17 +41,17 @@ ACCESS: dict[str, Rule] = {
     "flags.detail": SUPERVISORS,
     "flags.take": SUPERVISORS,
     "flags.record_action": SUPERVISORS,
-    "recordings.answer": SUPERVISORS,
+    "recordings.answer": SIGNED_IN,
     "api.flags": SUPERVISORS,
     "api.flag": SUPERVISORS,
     "api.flag_action": SUPERVISORS,
-    "prompts.index": STAFF,
-    "prompts.audio": STAFF,
-    "prompts.preview_audio": STAFF,
-    "prompts.stage": STAFF,
-    "prompts.approve": STAFF,
-    "prompts.discard": STAFF,
-    "prompts.revert": STAFF,
+    "prompts.index": SIGNED_IN,
+    "prompts.audio": SIGNED_IN,
+    "prompts.preview_audio": SIGNED_IN,
+    "prompts.stage": SIGNED_IN,
+    "prompts.approve": SIGNED_IN,
+    "prompts.discard": SIGNED_IN,
+    "prompts.revert": SIGNED_IN,
     "api.me": SIGNED_IN,
     "api.openapi": ANYONE,
     "imports.index": SIGNED_IN,
