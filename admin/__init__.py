@@ -17,7 +17,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
                clock: Clock | None = None) -> Flask:
     """An admin app on these settings (default: from the environment) and database."""
     from admin import (
-        access, api, audit_views, auth, errors, flags, home, i18n, nav, recordings, security,
+        access, api, audit_views, auth, dashboard, errors, flags, i18n, nav, recordings, security,
         users,
     )
     from admin.context import install_context
@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     access.configure(app)
     errors.configure(app)
     app.jinja_env.globals["nav_entries"] = nav.visible_entries
-    for blueprint in (auth.bp, home.bp, users.bp, audit_views.bp, flags.bp, recordings.bp,
+    for blueprint in (auth.bp, dashboard.bp, users.bp, audit_views.bp, flags.bp, recordings.bp,
                       api.bp):
         app.register_blueprint(blueprint)
     return app
