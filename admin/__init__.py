@@ -17,8 +17,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
                clock: Clock | None = None) -> Flask:
     """An admin app on these settings (default: from the environment) and database."""
     from admin import (
-        access, api, audit_views, auth, dashboard, errors, flags, i18n, nav, recordings, security,
-        users,
+        access, api, audit_views, auth, calls, campaign, dashboard, errors, flags, i18n, nav,
+        recordings, security, users,
     )
     from admin.context import install_context
 
@@ -32,6 +32,6 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     errors.configure(app)
     app.jinja_env.globals["nav_entries"] = nav.visible_entries
     for blueprint in (auth.bp, dashboard.bp, users.bp, audit_views.bp, flags.bp, recordings.bp,
-                      api.bp):
+                      calls.bp, campaign.bp, api.bp):
         app.register_blueprint(blueprint)
     return app

@@ -27,6 +27,12 @@ ACCESS: dict[str, Rule] = {
     "auth.language": ANYONE,
     "auth.sign_out": SIGNED_IN,
     "home.index": SIGNED_IN,
+    "home.live": SIGNED_IN,
+    "calls.index": SIGNED_IN,
+    "campaign.index": SUPERVISORS,
+    "campaign.update": SUPERVISORS,
+    "campaign.pause": SUPERVISORS,
+    "campaign.resume": SUPERVISORS,
     "users.index": ADMINS,
     "users.create": ADMINS,
     "users.detail": ADMINS,
@@ -46,6 +52,10 @@ ACCESS: dict[str, Rule] = {
     "api.flag": SUPERVISORS,
     "api.flag_action": SUPERVISORS,
     "api.me": SIGNED_IN,
+    "api.calls": SIGNED_IN,
+    "api.dashboard": SIGNED_IN,
+    "api.campaign": SUPERVISORS,
+    "api.change_campaign": SUPERVISORS,
     "api.openapi": ANYONE,
 }
 SAMPLE_PATH_VALUES = {"filename": "admin.css"}  # anything else: 1, the target's id
@@ -81,7 +91,9 @@ def _request(client, headers, rule):
     if "GET" in rule.methods:
         return client.get(url, headers=headers if is_api else {})
     token = AuthActions(client).csrf_token()
-    return client.post(url, data={"csrf_token": token}, headers=headers if is_api else {})
+    method = next(m for m in ("POST", "PUT", "PATCH", "DELETE") if m in rule.methods)
+    return client.open(url, method=method, data={"csrf_token": token},
+                       headers=headers if is_api else {})
 
 
 def _verdict(response, rule, allowed: bool, anonymous: bool) -> str | None:
