@@ -4,12 +4,12 @@ district, server: nothing personal in the query string), paged by the service's 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField, ValidationError
 from wtforms.validators import Length, Optional
 
 from callengine.labels import OUTCOME_LABELS
@@ -21,7 +21,18 @@ from admin.dashboard import local_today
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
 PAGE_SIZE = 50
-DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]  # the date picker's, and what people type
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")  # the date picker's, and what people type
+BAD_DATE = _l("Write the date as dd/mm/yyyy.")
+
+
+def parse_day(text: str | None) -> date | None:
+    """A day from the date picker (2026-11-30) or typed (30/11/2026); None if neither."""
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime((text or "").strip(), pattern).date()
+        except ValueError:
+            continue
+    return None
 
 
 class CallFilterForm(FlaskForm):
@@ -30,17 +41,22 @@ class CallFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    date = DateField(_l("Date"), [Optional()], format=DATE_FORMATS)
-    outcome = SelectField(_l("Outcome"), default="",
+    date = StringField(_l("Date"), [Optional(), Length(max=10, message=BAD_DATE)],
+                       render_kw={"type": "date"})
+    outcome = SelectField(_l("Outcome"), default="", validate_choice=False,
                           choices=[("", _l("Every outcome"))] + list(OUTCOME_LABELS.items()))
     trunk = SelectField(_l("Trunk"), default="", validate_choice=False)
     district = StringField(_l("District"), [Optional(), Length(max=100)])
     server = StringField(_l("Server"), [Optional(), Length(max=64)])
 
+    def validate_date(self, field) -> None:
+        if parse_day(field.data) is None:
+            raise ValidationError(str(BAD_DATE))
+
     def filters(self, today: date, trunks: list[str]) -> CallFilters:
         """The service's filters; an unknown choice counts as no filter."""
         return CallFilters(
-            day=self.date.data or today,
+            day=parse_day(self.date.data) or today,
             outcome=self.outcome.data if self.outcome.data in OUTCOME_LABELS else None,
             trunk=self.trunk.data if self.trunk.data in trunks else None,
             district=(self.district.data or "").strip() or None,
@@ -66,8 +82,8 @@ def index():
     today = local_today(ctx.clock.now())
     valid = form.validate()
     filters = form.filters(today, trunks)
-    if form.date.data is None:
-        form.date.data = filters.day
+    if not form.date.data:
+        form.date.data = filters.day.isoformat()
     args = {k: v for k, v in request.args.items() if k != "after" and v}
     problem, page = None, None
     if valid:
