@@ -2,6 +2,10 @@
 // Without this script the page still shows everything as of its loading.
 (function () {
   "use strict";
+  // On a phone the chart scrolls in its frame: show the latest days first.
+  document.querySelectorAll(".chart-frame").forEach(function (frame) {
+    frame.scrollLeft = frame.scrollWidth;
+  });
   var root = document.querySelector("[data-live-url]");
   if (!root || !window.fetch) { return; }
   var lang = document.documentElement.lang || "vi";
