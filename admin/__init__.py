@@ -17,8 +17,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
                clock: Clock | None = None) -> Flask:
     """An admin app on these settings (default: from the environment) and database."""
     from admin import (
-        access, api, audit_views, auth, errors, exports, flags, home, i18n, imports, nav,
-        people, prompts, recordings, security, upload_progress, users,
+        access, api, audit_views, auth, calls, campaign, dashboard, errors, exports, flags,
+        i18n, imports, nav, people, prompts, recordings, security, upload_progress, users,
     )
     from admin.api import (  # noqa: F401 (their routes are on api.bp)
         imports as api_imports, people as api_people, results as api_results,
@@ -35,7 +35,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     errors.configure(app)
     upload_progress.configure(app)
     app.jinja_env.globals["nav_entries"] = nav.visible_entries
-    for blueprint in (auth.bp, home.bp, users.bp, audit_views.bp, flags.bp, recordings.bp,
-                      people.bp, imports.bp, exports.bp, prompts.bp, api.bp):
+    for blueprint in (auth.bp, dashboard.bp, users.bp, audit_views.bp, flags.bp, recordings.bp,
+                      people.bp, calls.bp, campaign.bp, imports.bp, exports.bp, prompts.bp,
+                      api.bp):
         app.register_blueprint(blueprint)
     return app

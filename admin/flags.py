@@ -56,6 +56,7 @@ class QueueFilterForm(FlaskForm):
         ("", _l("Any age")), ("1h", _l("1 hour")), ("4h", _l("4 hours")),
         ("1d", _l("1 day")), ("3d", _l("3 days"))])
     mine = BooleanField(_l("Assigned to me"))
+    urgent = BooleanField(_l("Urgent only"))
 
     def filters(self, username: str) -> FlagFilters:
         """The service's filters; anything not a known choice counts as no filter."""
@@ -65,7 +66,8 @@ class QueueFilterForm(FlaskForm):
             district=(self.district.data or "").strip() or None,
             commune=(self.commune.data or "").strip() or None,
             older_than=AGES.get(self.age.data or ""),
-            assigned_to=username if self.mine.data else None)
+            assigned_to=username if self.mine.data else None,
+            urgent=True if self.urgent.data else None)
 
 
 class AssignForm(FlaskForm):

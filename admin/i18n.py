@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, session
-from flask_babel import Babel, format_datetime, get_locale, lazy_gettext as _l
+from flask_babel import Babel, format_datetime, format_decimal, get_locale, lazy_gettext as _l
 
 from callengine.settings import ADMIN_LANGUAGES, Settings
 
@@ -21,6 +21,7 @@ def configure(app: Flask, settings: Settings) -> None:
     Babel(app, locale_selector=lambda: current_language(settings.admin_language))
     app.jinja_env.filters["datetime"] = format_moment
     app.jinja_env.filters["date"] = format_day
+    app.jinja_env.filters["number"] = format_decimal  # 12.345 in Vietnamese, 12,345 in English
     app.jinja_env.filters["role_name"] = lambda role: ROLE_NAMES.get(role, role)
     app.jinja_env.globals["language_names"] = LANGUAGE_NAMES
     app.jinja_env.globals["get_locale"] = get_locale

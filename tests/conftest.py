@@ -12,6 +12,12 @@ from callengine.store.db import Database
 from tests import processes
 
 
+def pytest_collection_modifyitems(items):
+    """Browser tests last: Playwright's sync API keeps an event loop on the main thread while
+    its browser is open, and every later asyncio.run() in the same process would refuse."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_process_outlives_the_suite():
     """Fail the run if an engine, worker or lab process started by a test is still alive."""

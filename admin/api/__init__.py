@@ -108,3 +108,4 @@ def openapi():
 
 
 from admin.api import flags as _flags  # noqa: E402,F401  (its routes are on bp)
+from admin.api import reports as _reports  # noqa: E402,F401  (its routes are on bp)

@@ -4,7 +4,7 @@ Views and the CLI parse their input, call one of these functions and render what
 """
 
 from callengine.reports.calls import CallFilters, CallRow, calls_log
-from callengine.reports.dashboard import Dashboard, dashboard
+from callengine.reports.dashboard import Dashboard, LiveFigures, dashboard, dashboard_live
 from callengine.reports.figures import AreaFigures, Figures
 from callengine.reports.live import ChannelUse
 from callengine.reports.series import DayOutcomes
@@ -12,5 +12,6 @@ from callengine.results import results_page, result_rows as results_rows
 
 __all__ = [
     "AreaFigures", "CallFilters", "CallRow", "ChannelUse", "Dashboard", "DayOutcomes",
-    "Figures", "calls_log", "dashboard", "results_page", "results_rows",
+    "Figures", "LiveFigures", "calls_log", "dashboard", "dashboard_live", "results_page",
+    "results_rows",
 ]

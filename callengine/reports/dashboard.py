@@ -47,6 +47,34 @@ def _jsonable(value):
     return value
 
 
+@dataclass(frozen=True)
+class LiveFigures:
+    """What the dashboard re-reads every few seconds: totals, live channels, paused."""
+
+    day: date
+    generated_at: datetime  # local time
+    paused: bool | None
+    totals: fig.Figures
+    trunks: tuple[ChannelUse, ...]
+
+    def to_dict(self) -> dict:
+        """JSON-ready: dates and times as ISO 8601 strings."""
+        return _jsonable(dataclasses.asdict(self))
+
+
+def dashboard_live(db: Database, day: date, now: datetime, settings: Settings, *,
+                   paused: bool | None = None,
+                   channel_limits: dict[str, int] | None = None) -> LiveFigures:
+    """The light read for polling: the day's totals (no areas, no chart) and live channels."""
+    tz = settings.timezone
+    start, end = day_range(day, tz)
+    with db.session() as s:
+        totals = fig.task_totals(s, day) + fig.flag_totals(s, start, end)
+        live = live_counts(s)
+    return LiveFigures(day=day, generated_at=local_time(to_db(now), tz), paused=paused,
+                       totals=totals, trunks=trunk_use(live, settings, channel_limits))
+
+
 def dashboard(db: Database, day: date, now: datetime, settings: Settings, *,
               paused: bool | None = None,
               channel_limits: dict[str, int] | None = None,

@@ -78,18 +78,37 @@ def task_figures(s: Session, day: date) -> dict[tuple, Figures]:
                                      if k not in ("district", "commune")}) for r in rows}
 
 
+def task_totals(s: Session, day: date) -> Figures:
+    """The day's task figures for the province, without the areas (no join, one row)."""
+    row = s.execute(select(*_task_columns()).where(CallTask.day == day)).one()
+    return Figures(**{k: int(v or 0) for k, v in row._mapping.items()})
+
+
+def _flag_columns(start: datetime, end: datetime) -> tuple[list, object]:
+    """(people flagged in [start, end), open urgent flags) and the rows they count."""
+    today = and_(Flag.created_at >= start, Flag.created_at < end)
+    columns = [func.count(func.distinct(case((today, Flag.person_id)))),
+               _count(Flag.urgent.is_(True))]
+    return columns, and_(Flag.status == FLAG_OPEN, or_(Flag.urgent.is_(True), today))
+
+
 def flag_figures(s: Session, start: datetime, end: datetime) -> dict[tuple, Figures]:
     """Open flags per (district, commune): people flagged in [start, end), urgent flags."""
-    today = and_(Flag.created_at >= start, Flag.created_at < end)
+    columns, where = _flag_columns(start, end)
     rows = s.execute(
-        select(Person.district, Person.commune,
-               func.count(func.distinct(case((today, Flag.person_id)))),
-               _count(Flag.urgent.is_(True)))
+        select(Person.district, Person.commune, *columns)
         .join(Person, Person.id == Flag.person_id)
-        .where(Flag.status == FLAG_OPEN, or_(Flag.urgent.is_(True), today))
+        .where(where)
         .group_by(Person.district, Person.commune)
     ).all()
     return {(r[0], r[1]): Figures(flagged=int(r[2] or 0), urgent=int(r[3] or 0)) for r in rows}
+
+
+def flag_totals(s: Session, start: datetime, end: datetime) -> Figures:
+    """The province's flag figures (no join, one row)."""
+    columns, where = _flag_columns(start, end)
+    flagged, urgent = s.execute(select(*columns).where(where)).one()
+    return Figures(flagged=int(flagged or 0), urgent=int(urgent or 0))
 
 
 def merge(*parts: dict[tuple, Figures]) -> dict[tuple, Figures]:

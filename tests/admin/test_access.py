@@ -27,6 +27,12 @@ ACCESS: dict[str, Rule] = {
     "auth.language": ANYONE,
     "auth.sign_out": SIGNED_IN,
     "home.index": SIGNED_IN,
+    "home.live": SIGNED_IN,
+    "calls.index": SIGNED_IN,
+    "campaign.index": SUPERVISORS,
+    "campaign.update": SUPERVISORS,
+    "campaign.pause": SUPERVISORS,
+    "campaign.resume": SUPERVISORS,
     "users.index": ADMINS,
     "users.create": ADMINS,
     "users.detail": ADMINS,
@@ -53,6 +59,10 @@ ACCESS: dict[str, Rule] = {
     "prompts.discard": SIGNED_IN,
     "prompts.revert": SIGNED_IN,
     "api.me": SIGNED_IN,
+    "api.calls": SIGNED_IN,
+    "api.dashboard": SIGNED_IN,
+    "api.campaign": SUPERVISORS,
+    "api.change_campaign": SUPERVISORS,
     "api.openapi": ANYONE,
     "imports.index": SIGNED_IN,
     "imports.upload": SIGNED_IN,
@@ -112,7 +122,9 @@ def _request(client, headers, rule):
     if "GET" in rule.methods:
         return client.get(url, headers=headers if is_api else {})
     token = AuthActions(client).csrf_token()
-    return client.post(url, data={"csrf_token": token}, headers=headers if is_api else {})
+    method = next(m for m in ("POST", "PUT", "PATCH", "DELETE") if m in rule.methods)
+    return client.open(url, method=method, data={"csrf_token": token},
+                       headers=headers if is_api else {})
 
 
 def _verdict(response, rule, allowed: bool, anonymous: bool) -> str | None:

@@ -17,7 +17,8 @@ def test_sign_in_lands_on_the_overview_and_is_audited(client, auth, make_user, d
     lan = make_user("staff", "lan")
     response = auth.sign_in("LAN", environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert response.status_code == 302 and response.headers["Location"] == "/"
-    assert "Xin chào, lan" in page_text(client.get("/"))
+    page = page_text(client.get("/"))
+    assert "<h1>Tổng quan · " in page and "lan · Nhân viên" in page
     [event] = _events(db, "auth.sign_in")
     assert (event.user_id, event.address) == (lan.id, "10.1.2.3")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -30,9 +32,12 @@ def test_every_response_has_the_security_headers(client, signed_in):
 
 def test_pages_carry_no_inline_script(client, signed_in):
     signed_in("admin")
-    for path in ("/sign-in", "/", "/users", "/users/new", "/audit"):
+    for path in ("/sign-in", "/", "/users", "/users/new", "/audit", "/calls", "/campaign"):
         page = page_text(client.get(path, follow_redirects=True))
-        assert "<script" not in page and "onclick" not in page and "style=" not in page
+        scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S)
+        assert all('src="/static/' in attrs and not body.strip() for attrs, body in scripts)
+        assert page.count("<script") == len(scripts)
+        assert "onclick" not in page and "style=" not in page
 
 
 def test_the_stylesheet_is_served_and_may_be_cached(client):

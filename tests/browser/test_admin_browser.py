@@ -18,7 +18,8 @@ def test_sign_in_and_out(page, live_admin):
     sign_in(page, live_admin, "quantri", "sai mật khẩu rồi")
     assert page.get_by_text("Sai tên đăng nhập hoặc mật khẩu.").is_visible()
     sign_in(page, live_admin, "quantri")
-    assert page.get_by_role("heading", name="Xin chào, quantri").is_visible()
+    assert page.get_by_role("heading", name="Tổng quan").is_visible()  # the dashboard
+    assert page.get_by_text("quantri · Quản trị viên").is_visible()
     nav = page.get_by_role("navigation", name="Các mục")
     assert nav.get_by_role("link", name="Tài khoản").is_visible()
     nav.get_by_role("link", name="Tài khoản").click()

@@ -17,8 +17,9 @@ from callengine.labels import OUTCOME_LABELS, TASK_STATUS_LABELS
 from callengine.paging import InvalidCursor
 from callengine.phones import mask_phone
 from callengine.questionnaire import load_questionnaire
-from callengine.reports import CallFilters, Figures, calls_log, dashboard, results_page, \
-    results_rows
+from callengine.reports import (
+    CallFilters, Figures, calls_log, dashboard, dashboard_live, results_page, results_rows,
+)
 from callengine.results import export
 from callengine.settings import DEFAULT_QUESTIONNAIRE, Settings, Trunk
 from callengine.store.models import (
@@ -209,6 +210,15 @@ def test_dashboard_to_dict_is_json(db):
     assert data["trunks"][0] == {"name": "viettel", "live": 1, "max_channels": 30}
     assert data["series"][-1]["counts"]["no_answer"] == 3
     assert data["districts"][0]["district"] == "Nga Sơn"
+
+
+def test_the_live_read_has_the_dashboards_totals_and_channels(db):
+    a_day(db)
+    board = dashboard(db, TODAY, NOW, SETTINGS, paused=True, channel_limits={"vnpt": 5})
+    live = dashboard_live(db, TODAY, NOW, SETTINGS, paused=True, channel_limits={"vnpt": 5})
+    assert (live.totals, live.trunks, live.paused) == (board.totals, board.trunks, True)
+    assert json.loads(json.dumps(live.to_dict()))["totals"]["urgent"] == 2
+    assert dashboard_live(db, TODAY + timedelta(days=1), NOW, SETTINGS).totals.planned == 0
 
 
 def test_dashboard_of_an_empty_day(db):
