@@ -118,6 +118,7 @@ def _labels() -> dict:
             "effect": lambda code: label(EFFECT_LABELS, code),
             "answer": lambda code: label(ANSWER_LABELS, code),
             "source": lambda code: label(SOURCE_LABELS, code),
+            "detail": questionnaire().describe,
             "age": age_label}
 
 

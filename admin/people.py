@@ -114,7 +114,8 @@ def _person_page(person_id: int, status: int = 200, error: str | None = None, **
     forms.setdefault("close_form", CloseForm())
     forms.setdefault("reopen_form", ReopenForm())
     forms.setdefault("call_form", ActionForm())
-    return render_template("people/detail.html", person=detail, error=error, **forms), status
+    return render_template("people/detail.html", person=detail, error=error,
+                           describe=questionnaire().describe, **forms), status
 
 
 @bp.get("/<int:person_id>")

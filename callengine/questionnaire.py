@@ -47,6 +47,11 @@ class Question:
     other_symptoms: tuple[tuple[str, str], ...] = ()  # (word, question id) of other questions
     temperature: Temperature | None = None
 
+    @property
+    def short_name(self) -> str:
+        """What a supervisor reads in a list: the first symptom word ("sốt", "khó thở")."""
+        return self.symptom_words[0] if self.symptom_words else self.id
+
 
 @dataclass(frozen=True)
 class Questionnaire:
@@ -58,6 +63,12 @@ class Questionnaire:
     @property
     def question_ids(self) -> tuple[str, ...]:
         return tuple(q.id for q in self.questions)
+
+    def describe(self, question_ids: str | None) -> str:
+        """'fever, breath' (a flag's detail) as staff read it: 'sốt, khó thở'."""
+        names = {q.id: q.short_name for q in self.questions}
+        parts = [part.strip() for part in (question_ids or "").split(",") if part.strip()]
+        return ", ".join(names.get(part, part) for part in parts)
 
     def question(self, qid: str) -> Question:
         for question in self.questions:

@@ -266,3 +266,10 @@ def test_a_link_out_of_the_folder_unknown_answers_and_deleted_files_get_404(
                 "/recordings/%2e%2e/%2e%2e/etc/passwd", "/recordings/-1"):
         assert client.get(url).status_code == 404, url
     assert _audited(db, "recording.listen") == []
+
+
+def test_a_flags_questions_read_as_symptoms_not_codes(client, db, supervisor):
+    seeded = seed_flag(db)  # raised by a 'yes' to the fever question
+    for page in (page_text(client.get("/flags")),
+                 page_text(client.get(f"/flags/{seeded.flag_id}"))):
+        assert "sốt" in page and "fever" not in page

@@ -92,3 +92,10 @@ def test_given_bad_spoken_words_when_loaded_then_error_names_the_field(tmp_path,
     with pytest.raises(ConfigError) as error:
         load_questionnaire(write(tmp_path, body))
     assert message in str(error.value)
+
+
+def test_a_flags_questions_read_as_the_symptoms_staff_know():
+    questionnaire = load_questionnaire(DEFAULT_QUESTIONNAIRE)
+    assert questionnaire.describe("fever, breath,fatigue") == "sốt, khó thở, mệt"
+    assert questionnaire.describe("gone_question") == "gone_question"  # no longer asked
+    assert questionnaire.describe(None) == ""
