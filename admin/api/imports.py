@@ -153,6 +153,7 @@ def commit_import(preview_id: str):
 @STAFF
 @operation("Lịch sử nhập danh sách (mới nhất trước)", response="ImportHistoryItem",
            list_of=True, schemas=SCHEMAS,
+           errors={400: "Con trỏ không hợp lệ", 422: "limit không hợp lệ"},
            parameters=[{"name": "cursor", "in": "query", "schema": {"type": "string"}},
                        {"name": "limit", "in": "query",
                         "schema": {"type": "integer", "minimum": 1, "maximum": 200}}])
