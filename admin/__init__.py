@@ -17,7 +17,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
                clock: Clock | None = None) -> Flask:
     """An admin app on these settings (default: from the environment) and database."""
     from admin import (
-        access, api, audit_views, auth, errors, exports, flags, home, i18n, imports, nav,
+        access, api, audit_views, auth, converters, errors, exports, flags, home, i18n, imports, nav,
         people, prompts, recordings, security, upload_progress, users,
     )
     from admin.api import (  # noqa: F401 (their routes are on api.bp)
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     from admin.context import install_context
 
     app = Flask(__name__)
+    converters.configure(app)
     context = install_context(app, settings, db, clock)
     security.configure(app, context.settings)
     i18n.configure(app, context.settings)
