@@ -20,6 +20,7 @@ from admin.api import bp, limit_arg
 from admin.api.errors import ApiError, invalid
 from admin.api.openapi import operation
 from admin.context import context
+from admin.converters import MAX_ROW_ID
 from admin.downloads import local_today
 from admin.imports import commit_preview, problems_of, refusal_status, stage_upload
 
@@ -160,7 +161,7 @@ def commit_import(preview_id: str):
 def list_imports():
     """Imported files, newest first, paged by keyset."""
     raw = request.args.get("cursor") or ""
-    if raw and not raw.isdigit():
+    if raw and not (raw.isascii() and raw.isdigit() and int(raw) <= MAX_ROW_ID):
         raise ApiError(400, "bad_cursor", _("This cursor was not given by this list."))
     page = history(context().db, after=int(raw) if raw else None, limit=limit_arg())
     return jsonify({"items": [item.to_dict() for item in page.items],

@@ -85,6 +85,12 @@ def test_an_id_no_row_can_have_gets_404_not_a_server_error(client, token_of, met
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize("url", ["/api/v1/people?limit=%C2%B3", "/api/v1/imports?limit=%C2%B3"])
+def test_a_limit_of_non_ascii_digits_is_refused_with_422(client, token_of, url):
+    response = client.get(url, headers=bearer(token_of("staff")))
+    assert (response.status_code, response.json["error"]["field"]) == (422, "limit")
+
+
 @pytest.fixture
 def probe_app(app_factory):
     """An app with a test-only API blueprint that exercises the error helpers."""
