@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import schemathesis
@@ -24,6 +25,7 @@ from schemathesis.checks import (
     content_type_conformance, not_a_server_error, response_schema_conformance,
     status_code_conformance,
 )
+from werkzeug.exceptions import HTTPException
 
 from admin import create_app
 from callengine.store.db import Database
@@ -88,6 +90,17 @@ def api(tmp_path_factory) -> FuzzedApi:
     db.dispose()
 
 
+def _reaches_a_view(app, response) -> bool:
+    """Whether a route matches the request: a path that names nothing (404) or a method the
+    route lacks (405, which the coverage phase sends) is answered before any access check."""
+    url = urlsplit(response.request.url)
+    try:
+        app.url_map.bind("localhost").match(unquote(url.path), response.request.method)
+    except HTTPException:
+        return False
+    return True
+
+
 @pytest.fixture(scope="module")
 def api_schema(api):
     config = schemathesis.Config.from_dict({"seed": SEED})
@@ -113,3 +126,16 @@ def test_an_admin_never_gets_a_500_nor_an_undocumented_answer(case, api):
 @FUZZ
 def test_staff_get_documented_answers_and_403_on_supervisor_work(case, api):
     case.call_and_validate(headers=api.bearer("staff"), checks=CHECKS)
+
+
+@schema.parametrize()
+@FUZZ
+def test_without_a_token_every_protected_operation_answers_401_in_json(case, api):
+    case.headers = {name: value for name, value in (case.headers or {}).items()
+                    if name.lower() != "authorization"}  # drop a generated bearer token
+    response = case.call()
+    case.validate_response(response, checks=CHECKS)
+    protected = case.operation.definition.raw.get("security") != []
+    if protected and _reaches_a_view(api.app, response):
+        assert response.status_code == 401, response.text
+        assert response.json()["error"]["code"] == "unauthorized"
