@@ -6,13 +6,15 @@ through the WSGI app on a seeded SQLite database: with an admin's token, with a 
 member's, and with none. No answer may be a 500, and every answer must be one the document
 declares: its status code, its content type, its body's schema.
 
-Bounded for CI: a few examples per operation, no deadline, derandomised with a fixed seed so
-a failure reproduces exactly.
+Bounded for CI: 15 examples per operation, no deadline, derandomised with a fixed seed so a
+failure reproduces exactly. To search harder, e.g. before a release:
+    API_FUZZ_EXAMPLES=300 API_FUZZ_SEED=7 pytest tests/admin/test_api_fuzz.py
 """
 
 from __future__ import annotations
 
 import io
+import os
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import unquote, urlsplit
@@ -21,10 +23,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from openapi_spec_validator import validate as validate_openapi
-from schemathesis.checks import (
-    content_type_conformance, not_a_server_error, response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 from werkzeug.exceptions import HTTPException
 
 from admin import create_app
@@ -35,15 +34,20 @@ from tests.fixtures.imports import workbooks as wb
 from tests.unit.casework_helpers import add_attempt, add_person, add_task
 
 DOCUMENT = "/api/v1/openapi.json"
-SEED = 20211
-FUZZ = settings(max_examples=15, deadline=None, derandomize=True, database=None,
-                suppress_health_check=list(HealthCheck))
-# The checks every answer must pass: the stateless ones. Left out: use_after_free and
-# ensure_resource_availability (they need links between operations, which the document does
-# not declare) and the stateful phase for the same reason.
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_schema_conformance]
-
+SEED = int(os.environ.get("API_FUZZ_SEED", "20211"))  # schemathesis gives it to hypothesis
+FUZZ = settings(max_examples=int(os.environ.get("API_FUZZ_EXAMPLES", "15")), deadline=None,
+                derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+# Every answer passes schemathesis's default checks (among them not_a_server_error,
+# status_code_conformance, content_type_conformance, response_schema_conformance,
+# response_headers_conformance, ignored_auth, unsupported_method), except two whose premise a
+# truthful document cannot meet:
+# - positive_data_acceptance wants every schema-valid request accepted, but cursors are opaque
+#   (only those this API gave are valid), an uploaded file must be a real spreadsheet, and
+#   some actions need a note: such requests rightly get 400 or 422;
+# - negative_data_rejection wants every schema-violating request refused, but an empty query
+#   argument (?date=) deliberately means "not given" (today, no filter).
+# The stateful phase is left out too: the document declares no links between operations.
+LENIENT = [negative_data_rejection, positive_data_acceptance]
 
 @dataclass
 class FuzzedApi:
@@ -119,13 +123,13 @@ def test_the_document_is_valid_openapi_3(api):
 @schema.parametrize()
 @FUZZ
 def test_an_admin_never_gets_a_500_nor_an_undocumented_answer(case, api):
-    case.call_and_validate(headers=api.bearer("admin"), checks=CHECKS)
+    case.call_and_validate(headers=api.bearer("admin"), excluded_checks=LENIENT)
 
 
 @schema.parametrize()
 @FUZZ
 def test_staff_get_documented_answers_and_403_on_supervisor_work(case, api):
-    case.call_and_validate(headers=api.bearer("staff"), checks=CHECKS)
+    case.call_and_validate(headers=api.bearer("staff"), excluded_checks=LENIENT)
 
 
 @schema.parametrize()
@@ -134,7 +138,7 @@ def test_without_a_token_every_protected_operation_answers_401_in_json(case, api
     case.headers = {name: value for name, value in (case.headers or {}).items()
                     if name.lower() != "authorization"}  # drop a generated bearer token
     response = case.call()
-    case.validate_response(response, checks=CHECKS)
+    case.validate_response(response, excluded_checks=LENIENT)
     protected = case.operation.definition.raw.get("security") != []
     if protected and _reaches_a_view(api.app, response):
         assert response.status_code == 401, response.text
