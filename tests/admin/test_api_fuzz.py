@@ -49,6 +49,7 @@ FUZZ = settings(max_examples=int(os.environ.get("API_FUZZ_EXAMPLES", "15")), dea
 # The stateful phase is left out too: the document declares no links between operations.
 LENIENT = [negative_data_rejection, positive_data_acceptance]
 
+
 @dataclass
 class FuzzedApi:
     app: object
