@@ -17,8 +17,9 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
                clock: Clock | None = None) -> Flask:
     """An admin app on these settings (default: from the environment) and database."""
     from admin import (
-        access, api, audit_views, auth, calls, campaign, dashboard, errors, exports, flags,
-        i18n, imports, nav, people, prompts, recordings, security, upload_progress, users,
+        access, api, audit_views, auth, calls, campaign, converters, dashboard, errors,
+        exports, flags, i18n, imports, nav, people, prompts, recordings, security,
+        upload_progress, users,
     )
     from admin.api import (  # noqa: F401 (their routes are on api.bp)
         imports as api_imports, people as api_people, results as api_results,
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     from admin.context import install_context
 
     app = Flask(__name__)
+    converters.configure(app)
     context = install_context(app, settings, db, clock)
     security.configure(app, context.settings)
     i18n.configure(app, context.settings)

@@ -13,7 +13,7 @@ from callengine.audit import AuditFilter
 from callengine.paging import InvalidCursor
 from admin.access import roles_required
 from admin.context import context
-from admin.forms import AuditFilterForm
+from admin.forms import AuditFilterForm, whole_number
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 50
@@ -43,7 +43,7 @@ def _filters(form: AuditFilterForm) -> tuple[AuditFilter, list[str]]:
             problems.append(_("%(value)s is not a date like 31/12/2021.", value=field.data))
     user = form.user.data
     return AuditFilter(
-        user_id=int(user) if user and user.isdigit() else None,
+        user_id=whole_number(user),
         action=form.action.data or None,
         since=_local_midnight(since) if since else None,
         until=_local_midnight(until + timedelta(days=1)) if until else None,

@@ -13,7 +13,7 @@ from callengine.settings import ADMIN_LANGUAGES
 from callengine.throttle import retry_after
 from admin.access import any_role, is_api_request, public
 from admin.context import audit_event, client_address, context
-from admin.forms import LanguageForm, SignInForm
+from admin.forms import LanguageForm, SignInForm, whole_number
 
 bp = Blueprint("auth", __name__)
 SIGN_IN_ACTIONS = ("auth.sign_in", "auth.sign_in_failed")  # what the sign-in limits count
@@ -38,7 +38,8 @@ class SignedInUser(UserMixin):
 
 def _load_user(session_id: str) -> SignedInUser | None:
     user_id, _sep, stamp = session_id.partition(":")
-    account = context().accounts.get(int(user_id)) if user_id.isdigit() else None
+    number = whole_number(user_id)
+    account = context().accounts.get(number) if number is not None else None
     if account is None or not account.active:
         return None
     if f"{account.password_changed_at.timestamp():.6f}" != stamp:

@@ -23,7 +23,7 @@ from callengine.campaign.validate import flatten
 from callengine.store.campaign import DURATION_COLUMNS
 from admin.access import roles_required
 from admin.context import audit_event, context
-from admin.forms import ActionForm
+from admin.forms import ActionForm, whole_number
 
 bp = Blueprint("campaign", __name__, url_prefix="/campaign")
 SUPERVISOR = roles_required("supervisor")
@@ -147,7 +147,7 @@ def update():
     """Change the values that differ from what the form showed, all or nothing."""
     form = ActionForm()
     revision = request.form.get("revision", "")
-    if not form.validate_on_submit() or not revision.isdigit():
+    if not form.validate_on_submit() or whole_number(revision) is None:
         abort(400)
     current = _current()
     typed = {key: request.form.get(key, "") for key in shown_values(current)}

@@ -30,6 +30,7 @@ from callengine.casework.labels import (
     SOURCE_LABELS, age_label, label,
 )
 from callengine.phones import InvalidPhone
+from admin.forms import whole_number
 from admin.access import roles_required
 from admin.context import audit_event, call_window, context, questionnaire
 
@@ -158,7 +159,7 @@ def detail(flag_id: int):
 def take(flag_id: int):
     """The signed-in supervisor takes the flag on."""
     form = AssignForm()
-    if not form.validate_on_submit() or not form.version.data.isdigit():
+    if not form.validate_on_submit() or whole_number(form.version.data) is None:
         abort(400)
     ctx = context()
     try:
@@ -184,7 +185,7 @@ def record_action(flag_id: int):
         if form.csrf_token.errors or form.version.errors:
             abort(400)
         return _flag_page(flag_id, form, 400)
-    if not form.version.data.isdigit():
+    if whole_number(form.version.data) is None:
         abort(400)
     ctx = context()
     try:

@@ -12,6 +12,18 @@ from callengine.accounts import MAX_PASSWORD, MAX_USERNAME, MIN_PASSWORD
 from callengine.store.accounts import ROLES
 from admin.i18n import ROLE_NAMES
 
+MAX_ROW_NUMBER = 2**63 - 1  # the largest id or counter a database row holds
+
+
+def whole_number(text: str | None) -> int | None:
+    """A form's or URL's plain ASCII digits as an int that fits a row; None for anything else
+    ('³'.isdigit() is true, and a 30-digit number overflows the database)."""
+    if not text or not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if value <= MAX_ROW_NUMBER else None
+
+
 REQUIRED = _l("This field is required.")
 TOO_SHORT = _l("The password must be at least %(count)d characters long.", count=MIN_PASSWORD)
 NOT_SAME = _l("The two passwords are not the same.")

@@ -22,7 +22,7 @@ from callengine.casework.person_detail import person_detail
 from callengine.phones import InvalidPhone
 from admin.access import may_use, roles_required
 from admin.context import actor, audit_event, call_window, context, questionnaire
-from admin.forms import ActionForm
+from admin.forms import ActionForm, whole_number
 from admin.people_forms import CloseForm, PhoneForm, ReopenForm, SearchForm
 
 bp = Blueprint("people", __name__, url_prefix="/people")
@@ -63,7 +63,8 @@ def _filters(terms: dict[str, str]) -> PersonFilters:
 
 def _page_number() -> int:
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 1 <= int(raw) <= MAX_PAGES else 0
+    number = whole_number(raw)
+    return number if number is not None and 1 <= number <= MAX_PAGES else 0
 
 
 def _results(form: SearchForm, status: int = 200):

@@ -75,7 +75,7 @@ def configure(app: Flask) -> None:
 def limit_arg(default: int = 50) -> int:
     """The `limit` query argument, 1..200."""
     raw = request.args.get("limit", str(default))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_LIMIT:
         raise ApiError(422, "invalid", _("limit must be a whole number from 1 to %(max)d.",
                                          max=MAX_LIMIT), field="limit")
     return int(raw)

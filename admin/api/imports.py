@@ -20,6 +20,7 @@ from admin.api import bp, limit_arg
 from admin.api.errors import ApiError, invalid
 from admin.api.openapi import operation
 from admin.context import context
+from admin.converters import MAX_ROW_ID
 from admin.downloads import local_today
 from admin.imports import commit_preview, problems_of, refusal_status, stage_upload
 
@@ -153,13 +154,14 @@ def commit_import(preview_id: str):
 @STAFF
 @operation("Lịch sử nhập danh sách (mới nhất trước)", response="ImportHistoryItem",
            list_of=True, schemas=SCHEMAS,
+           errors={400: "Con trỏ không hợp lệ", 422: "limit không hợp lệ"},
            parameters=[{"name": "cursor", "in": "query", "schema": {"type": "string"}},
                        {"name": "limit", "in": "query",
                         "schema": {"type": "integer", "minimum": 1, "maximum": 200}}])
 def list_imports():
     """Imported files, newest first, paged by keyset."""
     raw = request.args.get("cursor") or ""
-    if raw and not raw.isdigit():
+    if raw and not (raw.isascii() and raw.isdigit() and int(raw) <= MAX_ROW_ID):
         raise ApiError(400, "bad_cursor", _("This cursor was not given by this list."))
     page = history(context().db, after=int(raw) if raw else None, limit=limit_arg())
     return jsonify({"items": [item.to_dict() for item in page.items],

@@ -6,8 +6,9 @@
                schemas={"Person": {...}}, parameters=[...])
     def person(person_id): ...
 
-Path parameters come from the route itself; every non-public operation gets the bearer
-security and the 401/403/429 responses.
+Path parameters come from the route itself (an `int` is a row id, 0..2**63-1) and give the
+operation a 404; every non-public operation gets the bearer security and the 401/403/429
+responses.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Callable, TypeVar
 from flask import Flask
 
 from admin.access import rule_of
+from admin.converters import MAX_ROW_ID
 
 F = TypeVar("F", bound=Callable)
 OPERATION_ATTRIBUTE = "_callengine_openapi"
@@ -29,6 +31,7 @@ ERROR_SCHEMA = {
                                             "message": {"type": "string"}}}},
 }
 STANDARD_ERRORS = {"401": "Chưa xác thực", "403": "Không có quyền", "429": "Quá nhiều yêu cầu"}
+PATH_NOT_FOUND = {"404": "Không tìm thấy"}  # a path parameter that names nothing
 
 
 def operation(summary: str, *, response: str | None = None, status: int = 200,
@@ -64,13 +67,16 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+_ROW_ID = {"type": "integer", "minimum": 0, "maximum": MAX_ROW_ID}
+
+
 def _path_parameters(rule: str) -> list[dict[str, Any]]:
     return [{"name": m["name"], "in": "path", "required": True,
-             "schema": {"type": "integer" if m["converter"] == "int" else "string"}}
+             "schema": dict(_ROW_ID) if m["converter"] == "int" else {"type": "string"}}
             for m in _PATH_PARAM.finditer(rule)]
 
 
-def _responses(note: dict[str, Any], public: bool) -> dict[str, Any]:
+def _responses(note: dict[str, Any], public: bool, rule: str) -> dict[str, Any]:
     if note["response"] is None:
         success = {"description": "OK"}
     else:
@@ -78,6 +84,8 @@ def _responses(note: dict[str, Any], public: bool) -> dict[str, Any]:
         success = _json(schema, "OK")
     responses = {str(note["status"]): success}
     errors = {} if public else dict(STANDARD_ERRORS)
+    if _PATH_PARAM.search(rule):
+        errors.update(PATH_NOT_FOUND)
     errors.update({str(status): text for status, text in note["errors"].items()})
     for status, text in errors.items():
         responses[status] = _json(_ref("Error"), text)
@@ -87,7 +95,7 @@ def _responses(note: dict[str, Any], public: bool) -> dict[str, Any]:
 def _operation(note: dict[str, Any], rule: str, endpoint: str, public: bool) -> dict:
     op: dict[str, Any] = {"operationId": endpoint.replace(".", "_"), "summary": note["summary"],
                           "parameters": _path_parameters(rule) + note["parameters"],
-                          "responses": _responses(note, public)}
+                          "responses": _responses(note, public, rule)}
     if note["request_body"]:
         op["requestBody"] = {"required": True, "content": {
             note["request_media"]: {"schema": _ref(note["request_body"])}}}

@@ -50,7 +50,10 @@ PERSON = _object({
     "monitoring_end": _DAY_OR_NULL, "district": _TEXT_OR_NULL, "commune": _TEXT_OR_NULL,
 })
 SEARCH = {"type": "object", "additionalProperties": False, "properties": {
-    **{name: {"type": ["string", "null"]} for name in TERMS},
+    "q": {"type": ["string", "null"], "maxLength": MAX_QUERY},
+    "district": {"type": ["string", "null"]}, "commune": {"type": ["string", "null"]},
+    "category": {"type": ["string", "null"], "enum": [*CATEGORIES, None]},
+    "status": {"type": ["string", "null"], "enum": [*PERSON_STATUS_LABELS, None]},
     "cursor": {"type": ["string", "null"]},
     "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
 }}

@@ -76,6 +76,21 @@ def test_unknown_paths_and_methods_get_json_errors(client, token_of):
     assert "GET" in wrong.headers["Allow"]
 
 
+@pytest.mark.parametrize("method, url", [
+    ("get", "/api/v1/people/9223372036854775808"),
+    ("post", "/api/v1/flags/99999999999999999999999999/actions"),
+    ("get", "/people/9223372036854775808")])
+def test_an_id_no_row_can_have_gets_404_not_a_server_error(client, token_of, method, url):
+    response = getattr(client, method)(url, headers=bearer(token_of("admin")), json={})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/api/v1/people?limit=%C2%B3", "/api/v1/imports?limit=%C2%B3"])
+def test_a_limit_of_non_ascii_digits_is_refused_with_422(client, token_of, url):
+    response = client.get(url, headers=bearer(token_of("staff")))
+    assert (response.status_code, response.json["error"]["field"]) == (422, "limit")
+
+
 @pytest.fixture
 def probe_app(app_factory):
     """An app with a test-only API blueprint that exercises the error helpers."""
@@ -179,7 +194,8 @@ def test_later_endpoints_add_their_paths_and_schemas(app_factory):
     spec = document(app)
     one = spec["paths"]["/api/v1/things/{thing_id}"]["get"]
     assert one["parameters"] == [{"name": "thing_id", "in": "path", "required": True,
-                                  "schema": {"type": "integer"}}]
+                                  "schema": {"type": "integer", "minimum": 0,
+                                             "maximum": 2**63 - 1}}]
     assert "404" in one["responses"]
     listed = spec["paths"]["/api/v1/things"]["get"]["responses"]["200"]
     assert listed["content"]["application/json"]["schema"] == list_schema("Thing")

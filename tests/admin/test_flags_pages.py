@@ -273,3 +273,12 @@ def test_a_flags_questions_read_as_symptoms_not_codes(client, db, supervisor):
     for page in (page_text(client.get("/flags")),
                  page_text(client.get(f"/flags/{seeded.flag_id}"))):
         assert "sốt" in page and "fever" not in page
+
+
+@pytest.mark.parametrize("version", ["³", "1" * 30, "-1", ""])
+def test_a_tampered_version_is_refused_not_a_server_error(client, db, auth, supervisor, version):
+    seeded = seed_flag(db)
+    response = auth.post(f"/flags/{seeded.flag_id}/act",
+                         {"version": version, "action": "closed", "note": "x"})
+    assert response.status_code == 400
+    assert flag_row(db, seeded.flag_id).status == "open"

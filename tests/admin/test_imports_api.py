@@ -120,6 +120,12 @@ def test_unknown_previews_get_404_and_no_token_401(client, token):
     assert client.post("/api/v1/imports").status_code == 401
 
 
+@pytest.mark.parametrize("cursor", ["%C2%B38", "99999999999999999999", "abc"])
+def test_a_history_cursor_it_did_not_give_gets_400(client, token, cursor):
+    response = client.get(f"/api/v1/imports?cursor={cursor}", headers=bearer(token))
+    assert (response.status_code, response.json["error"]["code"]) == (400, "bad_cursor")
+
+
 def test_the_results_are_the_exports_rows(client, token, db, tmp_path):
     import_files(db, [wb.web_upload(tmp_path)], list_date=wb.LIST_DATE)
     plan_day(db, PLANNED, PLAN_TIME, WINDOW)

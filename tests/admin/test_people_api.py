@@ -158,3 +158,12 @@ def test_the_openapi_document_lists_the_people_paths(client):
     assert "404" in paths["/api/v1/people/{person_id}"]["get"]["responses"]
     assert paths["/api/v1/people/search"]["post"]["requestBody"]["content"][
         "application/json"]["schema"] == {"$ref": "#/components/schemas/PersonSearch"}
+
+
+def test_the_posted_search_documents_the_values_it_accepts_like_the_query(client):
+    spec = client.get("/api/v1/openapi.json").json
+    body = spec["components"]["schemas"]["PersonSearch"]["properties"]
+    query = {p["name"]: p["schema"] for p in spec["paths"]["/api/v1/people"]["get"]["parameters"]}
+    for name in ("category", "status"):
+        assert body[name]["enum"] == [*query[name]["enum"], None]
+    assert body["q"]["maxLength"] == query["q"]["maxLength"]
