@@ -30,9 +30,9 @@ from callengine.casework.labels import (
     SOURCE_LABELS, age_label, label,
 )
 from callengine.phones import InvalidPhone
-from admin.forms import whole_number
 from admin.access import roles_required
 from admin.context import audit_event, call_window, context, questionnaire
+from admin.forms import whole_number
 
 bp = Blueprint("flags", __name__, url_prefix="/flags")
 SUPERVISOR = roles_required("supervisor")
