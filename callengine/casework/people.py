@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, false, or_, select, tuple_
+from sqlalchemy import and_, false, or_, select, text, tuple_
 
 from callengine.casework.errors import InvalidRequest
 from callengine.casework.labels import PERSON_STATUS_LABELS, display_name
@@ -122,6 +122,11 @@ def search_people(db: Database, query: str = "", filters: PersonFilters = Person
     masked, and also given in full with full_phones (for authorised API clients)."""
     stmt = search_statement(query, filters.check(), after, check_limit(limit))
     with db.session() as s:
+        if s.get_bind().dialect.name == "postgresql":
+            # psycopg prepares a statement it has run 5 times, and PostgreSQL may then plan it
+            # once for any pattern: a generic plan walks the name index in name order and, for
+            # a rare name, reads most of the table (60-140 ms instead of 1 ms at 200,000).
+            s.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         people = list(s.scalars(stmt))
         keys = {p.id: p.name_key for p in people}
         rows = [_row(p, full_phones) for p in people]
@@ -129,11 +134,31 @@ def search_people(db: Database, query: str = "", filters: PersonFilters = Person
     return Page(items, cursor)
 
 
+# Districts, then each district's communes, by skipping along ix_people_district_commune
+# (one index probe per value): a few hundred probes instead of reading every person's row
+# for a DISTINCT (31 ms for 200,000 people on PostgreSQL). Each district also yields a
+# (district, NULL) row, where its list of communes ends.
+_PLACES = text("""
+WITH RECURSIVE
+  d(district) AS (
+    SELECT min(district) FROM people
+    UNION ALL
+    SELECT (SELECT min(p.district) FROM people p WHERE p.district > d.district)
+    FROM d WHERE d.district IS NOT NULL),
+  c(district, commune) AS (
+    SELECT district, (SELECT min(p.commune) FROM people p WHERE p.district = d.district)
+    FROM d WHERE d.district IS NOT NULL
+    UNION ALL
+    SELECT c.district, (SELECT min(p.commune) FROM people p
+                        WHERE p.district = c.district AND p.commune > c.commune)
+    FROM c WHERE c.commune IS NOT NULL)
+SELECT district, commune FROM c""")
+
+
 def districts(db: Database) -> dict[str, tuple[str, ...]]:
     """Districts and their communes as stored, for the filters' choices."""
     with db.session() as s:
-        pairs = s.execute(select(Person.district, Person.commune).distinct()
-                          .where(Person.district.is_not(None))).all()
+        pairs = s.execute(_PLACES).all()
     result: dict[str, list[str]] = {}
     for district, commune in sorted(pairs, key=lambda p: (p[0], p[1] or "")):
         result.setdefault(district, [])

@@ -52,6 +52,9 @@ class Person(Base):
         Index("ix_people_name_key_id", "name_key", "id"),  # name search, in name order
         Index("ix_people_district_commune", "district", "commune"),
         Index("ix_people_status_name_key", "status", "name_key", "id"),  # e.g. closed people
+        # The areas beside the id, for per-area counts (PostgreSQL; on SQLite id is the rowid).
+        Index("ix_people_id_area", "id", postgresql_include=["district", "commune"])
+        .ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -84,6 +84,21 @@ def test_filters_and_rows_show_no_full_phone(db, people):
     assert districts(db) == {"Hậu Lộc": ("Hoa Lộc",), "Nga Sơn": ("Nga Liên",)}
 
 
+def test_districts_list_each_district_once_with_its_communes_in_order(db):
+    with db.session() as s:
+        for n, (district, commune) in enumerate([
+                ("Nga Sơn", "Nga Thủy"), ("Nga Sơn", "Nga Liên"), ("Nga Sơn", "Nga Liên"),
+                ("Hậu Lộc", None), ("Thọ Xuân", "Xuân Lai"), ("Thọ Xuân", None),
+                (None, "Nowhere")]):
+            add_person(s, f"+8491200{n:04d}", f"Người {n}", district=district,
+                       commune=commune)
+    assert districts(db) == {"Hậu Lộc": (), "Nga Sơn": ("Nga Liên", "Nga Thủy"),
+                             "Thọ Xuân": ("Xuân Lai",)}
+
+
+def test_districts_of_nobody_are_none(db):
+    assert districts(db) == {}
+
 def test_search_pages_by_keyset_in_name_order_without_gaps(db):
     with db.session() as s:
         for n in range(13):  # namesakes: the id breaks the ties
