@@ -6,12 +6,12 @@ thousand flags) instead of reading all the people (3119 open flags, 200,000 peop
 15 ms). SQLite needs nothing: there `people.id` is the rowid, and a row is found by it.
 
 Revision ID: 0011
-Revises: 0009 (re-chained onto 0010, the report indexes, when both are merged)
+Revises: 0010
 """
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
