@@ -203,6 +203,24 @@ def test_dashboard_by_district_and_commune(db):
     assert sum((c.figures for c in board.communes), Figures()) == board.totals
 
 
+def test_figures_by_area_are_kept_a_minute_while_the_totals_are_always_counted(db):
+    from callengine.reports.series import SeriesCache
+
+    a_day(db)
+    clock = [0.0]
+    areas = SeriesCache(ttl=60.0, clock=lambda: clock[0])
+    before = dashboard(db, TODAY, NOW, SETTINGS, area_cache=areas)
+    with db.session() as s:
+        gen_task(s, gen_person(s, district="Nga Sơn", commune="Nga Bạch"))
+    later = dashboard(db, TODAY, NOW, SETTINGS, area_cache=areas)
+    assert later.totals.planned == before.totals.planned + 1  # counted afresh
+    assert later.districts == before.districts  # the same minute: kept
+    clock[0] = 61.0
+    fresh = {d.district: d.figures.planned for d in
+             dashboard(db, TODAY, NOW, SETTINGS, area_cache=areas).districts}
+    assert fresh["Nga Sơn"] == 3
+
+
 def test_dashboard_to_dict_is_json(db):
     a_day(db)
     data = json.loads(json.dumps(dashboard(db, TODAY, NOW, SETTINGS).to_dict()))
