@@ -25,8 +25,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--autoplay-policy=no-user-gesture-required"]  # audio plays when told to
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None,
-                                reason="Debian chromium is not installed (scripts/test does)")
 
 
 class LiveAdmin:
@@ -76,6 +74,7 @@ def live_admin(tmp_path_factory):
 def browser():
     from playwright.sync_api import sync_playwright
 
+    assert shutil.which(CHROMIUM), f"{CHROMIUM} is missing: scripts/test installs Debian's chromium"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium

@@ -197,19 +197,17 @@ def test_an_unknown_prompt_id_is_refused(voices, sounds):
     assert not (sounds / "custom" / "preview").exists()
 
 
-@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed "
-                    "(scripts/test installs it)")
 @pytest.mark.parametrize("container, codec", [("webm", "libopus"), ("ogg", "libopus"),
                                               ("mp3", "libmp3lame"), ("m4a", "aac")])
 def test_browser_and_phone_recordings_convert(voices, tmp_path, container, codec):
     """Chromium's MediaRecorder gives WebM/Opus, Firefox Ogg/Opus, phones MP3 or M4A."""
+    assert shutil.which("ffmpeg"), "ffmpeg is missing: scripts/test installs Debian's ffmpeg"
     source = tmp_path / "tone.wav"
     source.write_bytes(tone_wav(rate=48000))
     encoded = tmp_path / f"recording.{container}"
     result = subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(source),
                              "-c:a", codec, str(encoded)], capture_output=True)
-    if result.returncode != 0:
-        pytest.skip(f"this ffmpeg cannot encode {codec}")
+    assert result.returncode == 0, f"this ffmpeg cannot encode {codec}: {result.stderr!r}"
     preview = voices.stage("breath", encoded.read_bytes(), encoded.name, actor=LAN, now=NOW)
     assert 1.4 < preview.seconds < 1.9
     assert preview.source_seconds == pytest.approx(3.5, abs=0.1)
