@@ -189,10 +189,11 @@ def cmd_flags_list(args) -> int:
                           args.district, args.commune, args.older_than, args.assigned)
     with _Context() as ctx:
         page = flag_queue(ctx.db, filters, after=args.after, limit=args.limit, now=ctx.now)
+        describe = ctx.questionnaire().describe
     _print_page(page, args, lambda r: (
         f"#{r.id} {'[KHẨN] ' if r.urgent else ''}{label(FLAG_KIND_LABELS, r.kind)} · "
         f"{age_label(r.age)} · {r.person_name} (người #{r.person_id}) {r.phone_masked} · "
-        f"{r.district or '-'} / {r.commune or '-'} · {r.detail or ''}"
+        f"{r.district or '-'} / {r.commune or '-'} · {describe(r.detail)}"
         + (f" · giao cho {r.assigned_to}" if r.assigned_to else "")))
     return 0
 
@@ -240,11 +241,11 @@ def cmd_flags_assign(args) -> int:
 
 
 def _version(ctx, args) -> int:
-    from callengine.casework.flag_detail import flag_detail
+    from callengine.casework.flag_writes import flag_state
 
     if getattr(args, "version", None) is not None:
         return args.version
-    return flag_detail(ctx.db, args.id, ctx.questionnaire()).version
+    return flag_state(ctx.db, args.id).version
 
 
 def cmd_flags_act(args) -> int:
