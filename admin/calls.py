@@ -17,7 +17,7 @@ from callengine.paging import InvalidCursor
 from callengine.reports import CallFilters, calls_log
 from admin.access import roles_required
 from admin.context import context
-from admin.dashboard import local_today
+from admin.context import local_today
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
 PAGE_SIZE = 50

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request
 from flask_login import current_user
@@ -86,3 +88,10 @@ def call_window() -> Window:
     ctx = context()
     settings = effective_settings(ctx.db, ctx.settings)
     return Window(settings.call_window, settings.timezone, settings.window_close_guard)
+
+
+def local_today(now: datetime | None = None) -> date:
+    """Today in the engine's time zone (by the app's clock unless a moment is given)."""
+    ctx = context()
+    moment = now if now is not None else ctx.clock.now()
+    return moment.astimezone(ZoneInfo(ctx.settings.timezone)).date()

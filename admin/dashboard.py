@@ -7,30 +7,23 @@ The page is complete without JavaScript; `static/dashboard.js` re-reads `/dashbo
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from flask import Blueprint, current_app, jsonify, render_template, url_for
 from flask_babel import gettext as _
 
 from callengine import campaign as campaign_service
 from callengine.campaign import Campaign
-from callengine.clock import to_db
 from callengine.labels import FIGURE_LABELS, NO_COMMUNE, NO_DISTRICT
 from callengine.reports import Dashboard, LiveFigures, dashboard, dashboard_live
-from callengine.reports.localday import local_time
 from admin.access import any_role, may_use
 from admin.charts import outcome_chart
-from admin.context import context
+from admin.context import context, local_today
 from admin.i18n import format_moment
 
 bp = Blueprint("home", __name__)  # "home.index": the nav's and the sign-in's landing page
 TILES = ("planned", "dialled", "reached", "completed", "flagged", "urgent", "unreachable")
 REFRESH_SECONDS = 10  # app.config["DASHBOARD_REFRESH_SECONDS"] overrides it
-
-
-def local_today(now: datetime) -> date:
-    """Today in the engine's time zone."""
-    return local_time(to_db(now), context().settings.timezone).date()
 
 
 def _campaign() -> tuple[Campaign, dict[str, int]]:

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from io import BytesIO
-from zoneinfo import ZoneInfo
 
 from flask import send_file
 
-from admin.context import context
-
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def local_today() -> date:
-    """Today in the engine's time zone."""
-    ctx = context()
-    return ctx.clock.now().astimezone(ZoneInfo(ctx.settings.timezone)).date()
 
 
 def xlsx_download(data: bytes | BytesIO, name: str):

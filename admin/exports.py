@@ -20,7 +20,8 @@ from callengine.questionnaire import load_questionnaire
 from callengine.results import export as export_results
 from admin.access import roles_required
 from admin.context import audit_event, context
-from admin.downloads import local_today, xlsx_download
+from admin.context import local_today
+from admin.downloads import xlsx_download
 from admin.forms import CATEGORY_NAMES, PeopleExportForm, ResultsExportForm
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")

@@ -12,6 +12,7 @@ Inside it, `current_user` is the token's user. Lists answer `list_response(page,
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Callable, TypeVar
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
@@ -25,7 +26,7 @@ from admin.access import any_role, is_api_request, public
 from admin.api.errors import ApiError
 from admin.api.openapi import document, operation
 from admin.auth import SignedInUser
-from admin.context import audit_event, client_address, context
+from admin.context import audit_event, client_address, context, local_today
 from admin.security import csrf
 
 T = TypeVar("T")
@@ -79,6 +80,17 @@ def limit_arg(default: int = 50) -> int:
         raise ApiError(422, "invalid", _("limit must be a whole number from 1 to %(max)d.",
                                          max=MAX_LIMIT), field="limit")
     return int(raw)
+
+
+def day_arg(raw: str | None, refuse: Callable[[str], Exception]) -> date:
+    """A day written YYYY-MM-DD (a query or form value); today, locally, when empty."""
+    raw = (raw or "").strip()
+    if not raw:
+        return local_today()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise refuse(_("date must be a day written YYYY-MM-DD.")) from None
 
 
 def cursor_arg() -> str | None:

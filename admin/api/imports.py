@@ -16,12 +16,11 @@ from callengine.importer.history import history
 from callengine.importer.limits import UploadRefused
 from callengine.importer.service import UnreadableFiles
 from admin.access import roles_required
-from admin.api import bp, limit_arg
+from admin.api import bp, day_arg, limit_arg
 from admin.api.errors import ApiError, invalid
 from admin.api.openapi import operation
 from admin.context import context
 from admin.converters import MAX_ROW_ID
-from admin.downloads import local_today
 from admin.imports import commit_preview, problems_of, refusal_status, stage_upload
 
 STAFF = roles_required("staff", "supervisor")  # staff, supervisors and admins
@@ -70,14 +69,8 @@ STALE = {409: "Bản xem trước đã được nhập, đã huỷ, hết hạn 
 
 
 def _list_date() -> date:
-    raw = request.form.get("date", "").strip()
-    if not raw:
-        return local_today()
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ApiError(400, "bad_date", _("date must be a day written YYYY-MM-DD."),
-                       field="date") from None
+    return day_arg(request.form.get("date"),
+                   lambda message: ApiError(400, "bad_date", message, field="date"))
 
 
 def _category() -> str | None:

@@ -24,12 +24,12 @@ from callengine.paging import InvalidCursor
 from callengine.reports import CallFilters, CallRow, calls_log
 from callengine.store.models import OUTCOMES
 from admin.access import any_role, roles_required
-from admin.api import bp, cursor_arg, limit_arg, list_response
+from admin.api import bp, cursor_arg, day_arg, limit_arg, list_response
 from admin.api.errors import ApiError, bad_cursor, invalid, json_body
 from admin.api.openapi import operation
 from admin.campaign import change
 from admin.context import context
-from admin.dashboard import board_of, local_today
+from admin.dashboard import board_of
 
 _NULLABLE_TEXT = {"type": ["string", "null"]}
 _NULLABLE_INT = {"type": ["integer", "null"]}
@@ -110,13 +110,7 @@ def call_json(row: CallRow) -> dict[str, Any]:
 
 
 def _date_arg() -> date:
-    raw = request.args.get("date", "")
-    if not raw:
-        return local_today(context().clock.now())
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise invalid("date", _("date must be a day written YYYY-MM-DD.")) from None
+    return day_arg(request.args.get("date"), lambda message: invalid("date", message))
 
 
 def _text_arg(name: str, longest: int = 100) -> str | None:

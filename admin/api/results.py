@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 from flask import jsonify, request
-from flask_babel import gettext as _
 
 from callengine.questionnaire import load_questionnaire
 from callengine.results import result_rows
 from admin.access import roles_required
-from admin.api import bp
+from admin.api import bp, day_arg
 from admin.api.errors import ApiError
 from admin.api.openapi import operation
 from admin.context import audit_event, context
-from admin.downloads import local_today
 
 RESULT_ROW = {
     "type": "object",
@@ -30,14 +28,8 @@ RESULT_ROW = {
 
 
 def _day() -> date:
-    raw = request.args.get("date", "").strip()
-    if not raw:
-        return local_today()
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ApiError(400, "bad_date", _("date must be a day written YYYY-MM-DD."),
-                       field="date") from None
+    return day_arg(request.args.get("date"),
+                   lambda message: ApiError(400, "bad_date", message, field="date"))
 
 
 @bp.get("/results")
