@@ -91,6 +91,15 @@ def make_user(accounts) -> Callable[..., Account]:
     return make
 
 
+@pytest.fixture
+def token_of(make_user, accounts) -> Callable[..., dict[str, str]]:
+    """The API's Authorization header for a new account of a role."""
+    def issue(role: str, username: str | None = None) -> dict[str, str]:
+        token = accounts.issue_token(make_user(role, username).id).token
+        return {"Authorization": f"Bearer {token}"}
+    return issue
+
+
 class AuthActions:
     """Sign in and out through the real forms, and post forms with their CSRF token."""
 

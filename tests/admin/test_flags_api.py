@@ -15,14 +15,6 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def token_of(make_user, accounts):
-    def issue(role: str, username: str | None = None) -> dict[str, str]:
-        token = accounts.issue_token(make_user(role, username).id).token
-        return {"Authorization": f"Bearer {token}"}
-    return issue
-
-
-@pytest.fixture
 def supervisor(token_of):
     return token_of("supervisor", "lan")
 
