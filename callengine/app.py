@@ -119,7 +119,7 @@ async def lead_daily_plan(engine: Engine, settings: Settings, clock: Clock,
     from callengine.scheduler import DailyScheduler, run_daily_plan
 
     holder = f"{settings.server_id}:{os.getpid()}"
-    scheduler = DailyScheduler(engine.db, clock, holder, settings.plan_time, settings.timezone,
+    scheduler = DailyScheduler(engine.db, holder, settings.plan_time, settings.timezone,
                                run_daily_plan, ttl=3 * LEASE_RENEWAL)
     caught_up = False
     try:
