@@ -10,7 +10,6 @@ import sqlite3
 from datetime import date, datetime, timedelta, timezone
 from types import SimpleNamespace
 
-import pytest
 from sqlalchemy import event, select, text
 
 from callengine.ami.parser import Message
