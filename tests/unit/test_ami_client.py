@@ -611,6 +611,20 @@ def test_given_on_connected_fails_when_supervising_then_reconnects_after_delay()
     run(scenario)
 
 
+async def connections_in_a_second(
+    fake: FakeAmi, on_connected: Callable[[AmiClient], Awaitable[None]], **options: Any
+) -> int:
+    """Supervise `fake` for one second (backoff from 0.05 s to 0.4 s); connections made."""
+    supervisor = AmiSupervisor(lambda: make_client(fake), on_connected=on_connected,
+                               initial_delay=0.05, max_delay=0.4, **options)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(supervisor.run(stop))
+    await asyncio.sleep(1.0)
+    stop.set()
+    await runner
+    return fake.connections
+
+
 def test_given_a_peer_that_drops_during_reconcile_then_the_backoff_keeps_growing(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -625,15 +639,8 @@ def test_given_a_peer_that_drops_during_reconcile_then_the_backoff_keeps_growing
         async def reconcile(client: AmiClient) -> None:
             await actions.core_show_channels(client)
 
-        supervisor = AmiSupervisor(lambda: make_client(fake), on_connected=reconcile,
-                                   initial_delay=0.05, max_delay=0.4)
-        stop = asyncio.Event()
-        runner = asyncio.create_task(supervisor.run(stop))
-        await asyncio.sleep(1.0)
-        stop.set()
-        await runner
         # 0.05 + 0.1 + 0.2 + 0.4 ... : a handful of connections, not one per round trip.
-        assert 3 <= fake.connections <= 6
+        assert 3 <= await connections_in_a_second(fake, reconcile) <= 6
         await fake.stop()
 
     run(scenario)
@@ -649,14 +656,7 @@ def test_given_connections_that_drop_just_after_reconcile_then_backoff_is_not_re
         async def reconciled(client: AmiClient) -> None:
             asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(fake.drop()))
 
-        supervisor = AmiSupervisor(lambda: make_client(fake), on_connected=reconciled,
-                                   initial_delay=0.05, max_delay=0.4, healthy_after=5.0)
-        stop = asyncio.Event()
-        runner = asyncio.create_task(supervisor.run(stop))
-        await asyncio.sleep(1.0)
-        stop.set()
-        await runner
-        assert 3 <= fake.connections <= 6
+        assert 3 <= await connections_in_a_second(fake, reconciled, healthy_after=5.0) <= 6
         await fake.stop()
 
     run(scenario)
