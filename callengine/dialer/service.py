@@ -172,7 +172,7 @@ class Dialer:
                 soonest = min(soonest, wait)
                 continue
             if not await self._originate(task, trunk):
-                break  # the database is locked: the step backs off
+                break  # the database is locked: the rest waits for the next step
         return soonest
 
     def _held_tasks(self) -> list[int]:
