@@ -24,6 +24,7 @@ from callengine.dialer.service import Dialer
 from callengine.dialer.spoken import SpokenAnswers
 from callengine.dialer.window import Window
 from callengine.errors import ConfigError
+from callengine.identity import server_id
 from callengine.procinfo import port_holder
 from callengine.questionnaire import Questionnaire, load_questionnaire
 from callengine.settings import Settings
@@ -79,7 +80,7 @@ def build_engine(settings: Settings, db: Database | None = None,
     questionnaire = load_questionnaire(settings.questionnaire)
     window = Window(settings.call_window, settings.timezone, settings.window_close_guard)
     records = AttemptRecords(db, questionnaire, RetryPolicy.from_settings(settings), window,
-                             settings.server_id)
+                             server_id(settings))
     router = TrunkRouter(settings.trunks, settings.default_trunk,
                          settings.trunk_failure_threshold, settings.trunk_down_cooloff)
     spoken = build_spoken_answers(settings, records, questionnaire, clock) \
@@ -118,8 +119,8 @@ async def lead_daily_plan(engine: Engine, settings: Settings, clock: Clock,
     """Compete for the scheduler role; the holder runs the daily plan (and a missed one)."""
     from callengine.scheduler import DailyScheduler, run_daily_plan
 
-    holder = f"{settings.server_id}:{os.getpid()}"
-    scheduler = DailyScheduler(engine.db, clock, holder, settings.plan_time, settings.timezone,
+    holder = f"{server_id(settings)}:{os.getpid()}"
+    scheduler = DailyScheduler(engine.db, holder, settings.plan_time, settings.timezone,
                                run_daily_plan, ttl=3 * LEASE_RENEWAL)
     caught_up = False
     try:

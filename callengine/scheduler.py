@@ -7,15 +7,14 @@ itself is idempotent, so a hand-over between processes cannot create a task twic
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 
-from callengine.clock import Clock, to_db
 from callengine.store.db import Database
+from callengine.store.dbclock import utc_now
 from callengine.store.supervision import Lease
 
 log = logging.getLogger("callengine.scheduler")
@@ -23,18 +22,21 @@ LEASE = "daily-scheduler"
 JOB_ID = "daily-plan"
 
 
-def try_lease(db: Database, holder: str, now: datetime, ttl: float) -> bool:
-    """Take or renew the scheduler lease; False while another live process holds it."""
-    until = to_db(now + timedelta(seconds=ttl))
+def try_lease(db: Database, holder: str, ttl: float) -> bool:
+    """Take or renew the scheduler lease; False while another live process holds it.
+
+    Expiry is set and compared on the database's clock, never the process's: two hosts
+    whose clocks differ cannot both think they hold it.
+    """
     with db.session() as s:
         taken = s.execute(
             update(Lease).where(Lease.name == LEASE,
-                                or_(Lease.holder == holder, Lease.expires_at < to_db(now)))
-            .values(holder=holder, expires_at=until)).rowcount
+                                or_(Lease.holder == holder, Lease.expires_at < utc_now()))
+            .values(holder=holder, expires_at=utc_now(ttl))).rowcount
         if taken:
             return True
         if s.scalar(select(Lease.name).where(Lease.name == LEASE)) is None:
-            s.add(Lease(name=LEASE, holder=holder, expires_at=until))
+            s.execute(insert(Lease).values(name=LEASE, holder=holder, expires_at=utc_now(ttl)))
             try:
                 s.flush()
             except Exception:  # another process inserted it first
@@ -45,9 +47,9 @@ def try_lease(db: Database, holder: str, now: datetime, ttl: float) -> bool:
 
 
 class DailyScheduler:
-    def __init__(self, db: Database, clock: Clock, holder: str, plan_time: str, tz: str,
-                 job, ttl: float = 60) -> None:
-        self.db, self.clock, self.holder = db, clock, holder
+    def __init__(self, db: Database, holder: str, plan_time: str, tz: str, job,
+                 ttl: float = 60) -> None:
+        self.db, self.holder = db, holder
         hour, minute = (int(part) for part in plan_time.split(":")[:2])
         self.trigger = CronTrigger(hour=hour, minute=minute, timezone=tz)
         self.job = job
@@ -56,7 +58,7 @@ class DailyScheduler:
 
     def renew(self) -> bool:
         """Take or renew the lease (blocking database work: run it in a thread)."""
-        return try_lease(self.db, self.holder, self.clock.now(), self.ttl)
+        return try_lease(self.db, self.holder, self.ttl)
 
     def follow(self, leader: bool) -> None:
         """Start or stop APScheduler to match the lease (on the event loop)."""

@@ -10,7 +10,6 @@ import json
 import math
 import os
 import re
-import socket
 from dataclasses import dataclass, field, fields, replace
 from datetime import time
 from pathlib import Path
@@ -84,7 +83,7 @@ class Settings:
     ami_username: str = "callengine"
     ami_secret: str = ""  # from the environment or a root-only config file, never the repo
     ami_ping_interval: float = 10
-    server_id: str = field(default_factory=socket.gethostname)
+    server_id: str = ""  # empty: made once and kept in <data_dir>/server-id (survives renames)
     questionnaire: Path = DEFAULT_QUESTIONNAIRE
     survey_context: str = "callengine-survey"
     cdr_path: Path = Path("/var/log/asterisk/cdr-custom/callengine.csv")
@@ -93,6 +92,7 @@ class Settings:
     trunk_failure_threshold: int = 3  # consecutive trunk failures that mark it down
     trunk_down_cooloff: float = 60  # seconds a down trunk is skipped
     attempt_grace: float = 15  # wait for late events before calling an attempt lost
+    stale_attempt_age: float = 3600  # a live attempt older than this (any server's) is ended
     plan_time: str = "07:30"  # local time the daily plan creates the day's calls
     monitoring_days_returnee: int = 14  # from the arrival date
     monitoring_days_f1: int = 14  # from the last contact
@@ -392,7 +392,21 @@ def _check(settings: Settings) -> None:
         raise ConfigError("max_attempts_per_day: must be at least 1")
     if settings.campaign_poll_interval <= 0:
         raise ConfigError("campaign_poll_interval: must be above 0")
+    _check_dialer(settings)
     _check_admin(settings)
+
+
+_SERVER_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def _check_dialer(settings: Settings) -> None:
+    if settings.server_id and not _SERVER_ID.match(settings.server_id):
+        raise ConfigError(f"server_id: {settings.server_id!r} is not 1 to 64 letters, digits "
+                          "or . _ : -")
+    longest_call = settings.ring_timeout + settings.max_call_duration + settings.attempt_grace
+    if settings.stale_attempt_age <= longest_call:
+        raise ConfigError(f"stale_attempt_age: {settings.stale_attempt_age:g} s would end calls "
+                          f"still in progress (the longest lasts {longest_call:g} s)")
 
 
 def _check_admin(settings: Settings) -> None:

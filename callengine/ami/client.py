@@ -15,7 +15,7 @@ from callengine.ami.errors import (
     AmiConnectionError,
     AmiNotConnected,
 )
-from callengine.ami.parser import Message, build_action, parse_frames
+from callengine.ami.parser import FrameReader, Message, build_action
 
 Headers = Iterable[tuple[str, str]] | Mapping[str, str]
 
@@ -237,15 +237,14 @@ class AmiClient:
 
     async def _read_forever(self, reader: asyncio.StreamReader) -> None:
         loop = asyncio.get_running_loop()
-        buffer = b""
+        frames = FrameReader(_MAX_FRAME_BYTES)
         while not self.closed:
             data = await reader.read(_READ_CHUNK)
             if not data:
                 self._abort("connection closed by peer")
                 return
             self._last_rx = loop.time()
-            result = parse_frames(buffer + data, _MAX_FRAME_BYTES)
-            buffer = result.rest
+            result = frames.feed(data)
             for error in result.errors:
                 self._log.warning("garbage AMI frame skipped: %s", error.reason)
             for message in result.messages:

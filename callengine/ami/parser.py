@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 # Asterisk ends frames with CRLF CRLF; bare LF framing is tolerated too.
 _FRAME_END = re.compile(rb"\r?\n\r?\n")
+_SEPARATOR_MAX = 4  # bytes of the longest frame end, CRLF CRLF
 _CHANVAR_PREFIX = "chanvariable("
 _REASON_LINE_MAX = 80
 
@@ -84,33 +85,79 @@ class FrameError:
 
 @dataclass
 class ParseResult:
-    """Outcome of parse_frames: messages, skipped frames and the unconsumed tail."""
+    """Messages and skipped frames found; `rest` is the unconsumed tail (parse_frames only)."""
 
     messages: list[Message] = field(default_factory=list)
     errors: list[FrameError] = field(default_factory=list)
     rest: bytes = b""
 
 
-def parse_frames(buffer: bytes, max_frame_bytes: int = 1 << 20) -> ParseResult:
-    """Split `buffer` into complete AMI frames and return them with the tail."""
-    result = ParseResult()
-    pos = 0
-    while match := _FRAME_END.search(buffer, pos):
-        raw = buffer[pos:match.start()]
-        pos = match.end()
+class FrameReader:
+    """Incremental framing of a byte stream: feed bytes as they arrive.
+
+    Each byte is searched for a frame end about once (only the new bytes plus the
+    separator's length are searched), so a large frame in small reads costs linear work.
+    A frame over the limit is dropped, and reading resumes after the next frame end.
+    """
+
+    def __init__(self, max_frame_bytes: int = 1 << 20) -> None:
+        self.max_frame_bytes = max_frame_bytes
+        self.scanned = 0  # bytes searched for a frame end so far (bounded work, for tests)
+        self._buffer = bytearray()
+        self._scan_from = 0  # no frame end starts before this offset of the buffer
+        self._discarding = False  # inside an oversized frame: skip to its end
+
+    @property
+    def pending(self) -> bytes:
+        """The bytes of the unfinished frame (empty while skipping an oversized one)."""
+        return b"" if self._discarding else bytes(self._buffer)
+
+    def feed(self, data: bytes) -> ParseResult:
+        """Add `data`; return the frames it completed and those skipped as garbage."""
+        result = ParseResult()
+        self._buffer += data
+        pos = 0
+        while match := self._search():
+            if self._discarding:
+                self._discarding = False  # resynchronised at the oversized frame's end
+            else:
+                self._take(bytes(self._buffer[pos:match.start()]), result)
+            pos = self._scan_from = match.end()
+        del self._buffer[:pos]
+        self._scan_from = max(0, len(self._buffer) - _SEPARATOR_MAX + 1)
+        if not self._discarding and len(self._buffer) > self.max_frame_bytes:
+            result.errors.append(self._oversized(bytes(self._buffer[:_REASON_LINE_MAX])))
+            self._discarding = True
+        if self._discarding:
+            # Keep only what may be the start of the frame end that ends the skipped frame.
+            del self._buffer[:-(_SEPARATOR_MAX - 1)]
+            self._scan_from = 0
+        return result
+
+    def _search(self) -> re.Match[bytes] | None:
+        match = _FRAME_END.search(self._buffer, self._scan_from)
+        self.scanned += (match.end() if match else len(self._buffer)) - self._scan_from
+        return match
+
+    def _take(self, raw: bytes, result: ParseResult) -> None:
+        if len(raw) > self.max_frame_bytes:
+            result.errors.append(self._oversized(raw[:_REASON_LINE_MAX]))
+            return
         parsed = _parse_frame(raw)
         if isinstance(parsed, Message):
             result.messages.append(parsed)
         else:
             result.errors.append(parsed)
-    rest = buffer[pos:]
-    if len(rest) > max_frame_bytes:
-        # Memory guard: a peer that never ends its frame must not grow us forever.
-        result.errors.append(
-            FrameError(f"frame larger than {max_frame_bytes} bytes", rest[:_REASON_LINE_MAX])
-        )
-        rest = b""
-    result.rest = rest
+
+    def _oversized(self, head: bytes) -> FrameError:
+        return FrameError(f"frame larger than {self.max_frame_bytes} bytes", head)
+
+
+def parse_frames(buffer: bytes, max_frame_bytes: int = 1 << 20) -> ParseResult:
+    """Split `buffer` into complete AMI frames and return them with the tail."""
+    reader = FrameReader(max_frame_bytes)
+    result = reader.feed(buffer)
+    result.rest = reader.pending
     return result
 
 

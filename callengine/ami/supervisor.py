@@ -21,6 +21,7 @@ class AmiSupervisor:
         on_disconnected: Callable[[str], None] | None = None,
         initial_delay: float = 0.5,
         max_delay: float = 10.0,
+        healthy_after: float = 30.0,
         logger: logging.Logger | None = None,
     ) -> None:
         self._factory = client_factory
@@ -28,6 +29,7 @@ class AmiSupervisor:
         self._on_disconnected = on_disconnected
         self._initial_delay = initial_delay
         self._max_delay = max_delay
+        self._healthy_after = healthy_after  # seconds up (after on_connected) that reset backoff
         self._log = logger or logging.getLogger(__name__)
         self._client: AmiClient | None = None
         self._connected = asyncio.Event()
@@ -54,15 +56,27 @@ class AmiSupervisor:
         return self.client
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Connect and reconnect until `stop` is set, then close and return."""
+        """Connect and reconnect until `stop` is set, then close and return.
+
+        The delay between attempts doubles up to max_delay, and is reset only by a connection
+        that stayed up, past on_connected, for healthy_after seconds: a peer that drops every
+        connection (during reconcile, or just after) is retried ever more slowly.
+        """
         delay = self._initial_delay
         client: AmiClient | None = None
         try:
             while not stop.is_set():
                 client = self._factory()
-                if await self._connect(client, delay) and await self._serve(client, stop):
+                uptime = await self._serve(client, stop) if await self._connect(client, delay) \
+                    else None
+                if stop.is_set():
+                    break
+                if uptime is not None and uptime >= self._healthy_after:
                     delay = self._initial_delay
                     continue  # reconnect at once after losing a healthy connection
+                if uptime is not None:
+                    self._log.warning("AMI connection to %s lasted only %.1fs; reconnecting in "
+                                      "%gs", client.address, uptime, delay)
                 await _sleep_unless_stopped(stop, delay)
                 delay = min(delay * 2, self._max_delay)
         finally:
@@ -85,26 +99,37 @@ class AmiSupervisor:
         )
         return False
 
-    async def _serve(self, client: AmiClient, stop: asyncio.Event) -> bool:
-        """Run one connection until it closes or stop is set; False if unhealthy."""
+    async def _serve(self, client: AmiClient, stop: asyncio.Event) -> float | None:
+        """Run one connection until it closes or stop is set.
+
+        Return the seconds it was up after on_connected, or None if on_connected failed.
+        """
         self._client = client
         self._connected.set()
         try:
             await self._on_connected(client)
         except Exception:
-            if not client.closed:
+            if client.closed:
+                self._lost(client, stop, "while on_connected ran")
+            else:
                 self._log.exception("AMI on_connected handler failed; reconnecting")
-                self._forget_client()
-                await client.close()
-                return False
+            self._forget_client()
+            await client.close()
+            return None
+        loop = asyncio.get_running_loop()
+        up_since = loop.time()
         await _first_of(client.wait_closed(), stop.wait())
         self._forget_client()
+        self._lost(client, stop, "")
+        return loop.time() - up_since
+
+    def _lost(self, client: AmiClient, stop: asyncio.Event, when: str) -> None:
         if stop.is_set():
-            return True
+            return
         reason = client.close_reason or "unknown reason"
-        self._log.info("AMI connection to %s lost (%s); reconnecting", client.address, reason)
+        self._log.info("AMI connection to %s lost%s (%s)", client.address,
+                       f" {when}" if when else "", reason)
         self._notify_disconnected(reason)
-        return True
 
     def _notify_disconnected(self, reason: str) -> None:
         if self._on_disconnected is None:

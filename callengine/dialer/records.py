@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from callengine import contract
@@ -18,6 +20,7 @@ from callengine.flags import FlagWriter
 from callengine.phones import mask_phone
 from callengine.questionnaire import Questionnaire
 from callengine.store.db import Database
+from callengine.store.hiccups import is_write_lock
 from callengine.store.models import (
     ATTEMPT_ANSWERED, ATTEMPT_ENDED, ATTEMPT_ORIGINATING, ATTEMPT_RINGING, LIVE_ATTEMPT_STATES,
     TASK_DIALING, TASK_DONE, TASK_EXHAUSTED, TASK_PENDING, Answer, CallAttempt, CallTask, Person,
@@ -65,6 +68,19 @@ class Ending:
     answers: dict[str, str] | None = None  # question -> key
 
 
+# Why the database refused a claim (ClaimRefused.reason).
+REFUSED_LIVE_ELSEWHERE = "live_elsewhere"  # the person has a live attempt (another server's)
+REFUSED_LOCKED = "locked"  # SQLite: another writer (an import) held the lock too long
+
+
+class ClaimRefused(Exception):
+    """The database refused a claim: the task is taken by someone else for now."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class AttemptRecords:
     def __init__(
         self, db: Database, questionnaire: Questionnaire, policy: RetryPolicy, window: Window,
@@ -77,16 +93,20 @@ class AttemptRecords:
         self.server_id = server_id
         self.flags = FlagWriter(questionnaire)
 
-    def due_tasks(self, day: date, now: datetime, limit: int) -> list[DueTask]:
+    def due_tasks(self, day: date, now: datetime, limit: int,
+                  skip: Collection[int] = ()) -> list[DueTask]:
+        """Pending tasks due by `now`, soonest first, except the task ids in `skip`."""
+        query = (
+            select(CallTask.id, Person.id, Person.phone, Person.carrier, CallTask.greeting)
+            .join(Person, Person.id == CallTask.person_id)
+            .where(CallTask.day == day, CallTask.status == TASK_PENDING,
+                   CallTask.next_attempt_at <= to_db(now))
+            .order_by(CallTask.next_attempt_at, CallTask.id)
+            .limit(limit))
+        if skip:
+            query = query.where(CallTask.id.not_in(list(skip)))
         with self.db.session() as s:
-            rows = s.execute(
-                select(CallTask.id, Person.id, Person.phone, Person.carrier, CallTask.greeting)
-                .join(Person, Person.id == CallTask.person_id)
-                .where(CallTask.day == day, CallTask.status == TASK_PENDING,
-                       CallTask.next_attempt_at <= to_db(now))
-                .order_by(CallTask.next_attempt_at, CallTask.id)
-                .limit(limit)
-            ).all()
+            rows = s.execute(query).all()
         return [DueTask(*row) for row in rows]
 
     def next_due_at(self, day: date) -> datetime | None:
@@ -99,7 +119,20 @@ class AttemptRecords:
         return from_db(value) if value else None
 
     def claim(self, task: DueTask, attempt_id: str, trunk: str, now: datetime) -> bool:
-        """Move a due task to dialing and write its attempt, atomically; False if taken."""
+        """Move a due task to dialing and write its attempt, atomically; False if taken.
+
+        Raises ClaimRefused when the database refuses it (nothing is written).
+        """
+        try:
+            return self._claim(task, attempt_id, trunk, now)
+        except IntegrityError:
+            raise ClaimRefused(REFUSED_LIVE_ELSEWHERE) from None
+        except OperationalError as exc:
+            if is_write_lock(exc):
+                raise ClaimRefused(REFUSED_LOCKED) from None
+            raise
+
+    def _claim(self, task: DueTask, attempt_id: str, trunk: str, now: datetime) -> bool:
         with self.db.session() as s:
             taken = s.execute(
                 update(CallTask)
@@ -293,6 +326,16 @@ class AttemptRecords:
                        CallAttempt.state.in_(LIVE_ATTEMPT_STATES))
             ).all()
         return [(r[0], r[1], r[2], from_db(r[3])) for r in rows]
+
+    def stale_attempts(self, started_before: datetime) -> list[tuple[str, str]]:
+        """(id, server id) of live attempts of any server started before `started_before`."""
+        with self.db.session() as s:
+            rows = s.execute(
+                select(CallAttempt.id, CallAttempt.server_id)
+                .where(CallAttempt.state.in_(LIVE_ATTEMPT_STATES),
+                       CallAttempt.created_at < to_db(started_before))
+                .order_by(CallAttempt.created_at)).all()
+        return [(r[0], r[1]) for r in rows]
 
     def open_task_count(self, day: date) -> int:
         with self.db.session() as s:

@@ -7,7 +7,7 @@ import logging
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 from callengine import contract
@@ -18,18 +18,27 @@ from callengine.clock import Clock
 from callengine.dialer import outcome as oc
 from callengine.dialer.campaign import CampaignWatcher
 from callengine.dialer.pacing import TrunkPacer, build_pacers
-from callengine.dialer.records import AttemptRecords, DueTask, Ending
+from callengine.dialer.records import (
+    REFUSED_LIVE_ELSEWHERE, REFUSED_LOCKED, AttemptRecords, ClaimRefused, DueTask, Ending,
+)
 from callengine.dialer.routing import TrunkRouter, dial_string
 from callengine.dialer.tracker import (
     Answered, AnswerGiven, AttemptTracker, CallbackRequested, Finished,
 )
 from callengine.dialer.window import Window
-from callengine.phones import normalize_phone
+from callengine.phones import mask_phone, normalize_phone
 from callengine.settings import Settings, Trunk
+from callengine.store.hiccups import Backoff, is_transient
 
 log = logging.getLogger("callengine.dialer")
 IDLE_POLL = 5.0  # seconds between looks at the database when nothing wakes the dialer
 BATCH = 50
+CLAIM_HOLD = 60.0  # seconds a task whose claim the database refused is left alone
+STALE_CHECK = 60.0  # seconds between looks for stale live attempts of any server
+REFUSALS = {
+    REFUSED_LIVE_ELSEWHERE: "another server's call to this person is still live in the database",
+    REFUSED_LOCKED: "the database was locked by another writer (an import?)",
+}
 
 
 @dataclass
@@ -62,6 +71,9 @@ class Dialer:
         self._wake = asyncio.Event()
         self._ready = asyncio.Event()
         self._recheck_at: float | None = None
+        self._held: dict[int, float] = {}  # refused task id -> monotonic time it may retry
+        self._db_backoff = Backoff(initial=0.5, cap=30.0)  # the loop's database hiccups
+        self._next_stale_check = 0.0
         self.originate_log: list[tuple[float, str]] = []  # (monotonic, trunk) for benchmarks
         if campaign is not None:
             campaign.subscribe(self._wake.set)  # a resume or a raised limit dials at once
@@ -92,7 +104,7 @@ class Dialer:
                     await self._wait_any(stop, self._ready.wait(), timeout=IDLE_POLL)
                     continue
                 self._wake.clear()
-                wait = await self._dial_step()
+                wait = await self._guarded_step()
                 if wait is None:
                     if until_idle:
                         log.info("nothing left to dial today; exiting")
@@ -103,6 +115,24 @@ class Dialer:
             for task in helpers:
                 task.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
+
+    async def _guarded_step(self) -> float | None:
+        """One dial step that no error ends: a failing database is retried with backoff."""
+        try:
+            wait = await self._dial_step()
+        except Exception as exc:  # the loop must never end: the next try may succeed
+            delay = self._db_backoff.failed()
+            if self._db_backoff.episode_started:
+                if is_transient(exc):
+                    log.warning("database unavailable (%s); dialling retried with backoff, "
+                                "first in %gs", type(exc).__name__, delay)
+                else:
+                    log.exception("dial step failed; retried with backoff, first in %gs", delay)
+            return delay
+        failures = self._db_backoff.succeeded()
+        if failures:
+            log.info("dialling resumed after %d failed tries", failures)
+        return wait
 
     async def _dial_step(self) -> float | None:
         """Start what may start now; return seconds to wait, or None when the day is done."""
@@ -134,15 +164,28 @@ class Dialer:
         inf when the blocked tasks wait for a channel: a finished call wakes the loop.
         """
         soonest = math.inf
-        for task in self.records.due_tasks(day, now, BATCH):
+        for task in self.records.due_tasks(day, now, BATCH, skip=self._held_tasks()):
             if self._paused():
                 break
             trunk, wait = self._pick_trunk(task)
             if trunk is None:
                 soonest = min(soonest, wait)
                 continue
-            await self._originate(task, trunk)
+            if not await self._originate(task, trunk):
+                break  # the database is locked: the rest waits for the next step
         return soonest
+
+    def _held_tasks(self) -> list[int]:
+        mono = self.clock.monotonic()
+        return [task_id for task_id, until in self._held.items() if until > mono]
+
+    def _hold(self, task: DueTask, refused: ClaimRefused) -> None:
+        """Leave a refused task alone for a while; say so the first time only."""
+        if task.task_id not in self._held:
+            log.warning("call to %s (task %d) not started, taken by someone else: %s",
+                        mask_phone(task.phone), task.task_id,
+                        REFUSALS.get(refused.reason, refused.reason))
+        self._held[task.task_id] = self.clock.monotonic() + CLAIM_HOLD
 
     def _paused(self) -> bool:
         return self.campaign is not None and self.campaign.paused
@@ -162,16 +205,29 @@ class Dialer:
         wait = self.pacers[candidates[0].name].wait_time(mono)
         return (candidates[0], 0.0) if wait == 0 else (None, wait)
 
-    async def _originate(self, task: DueTask, trunk: Trunk) -> None:
+    async def _originate(self, task: DueTask, trunk: Trunk) -> bool:
+        """Claim and originate one task; False when the database is locked (stop the batch)."""
         attempt_id = str(uuid.uuid4())
-        if not self.records.claim(task, attempt_id, trunk.name, self.clock.now()):
-            return
+        try:
+            if not self.records.claim(task, attempt_id, trunk.name, self.clock.now()):
+                return True
+        except ClaimRefused as refused:
+            self._hold(task, refused)
+            return refused.reason != REFUSED_LOCKED
         mono = self.clock.monotonic()
         self.pacers[trunk.name].started(mono)
         self.in_flight[attempt_id] = InFlight(trunk.name, counted=True)
         action_id = f"originate-{attempt_id}"
         self.tracker.track(attempt_id, action_id, mono)
         self.originate_log.append((mono, trunk.name))
+        try:
+            await self._send_originate(task, trunk, attempt_id, action_id)
+        except Exception as exc:  # one attempt's fault must not end the loop
+            self._fail_attempt(attempt_id, exc, "originating")
+        return True
+
+    async def _send_originate(self, task: DueTask, trunk: Trunk, attempt_id: str,
+                              action_id: str) -> None:
         try:
             await actions.originate(
                 self.supervisor.client, channel=dial_string(trunk, normalize_phone(task.phone)),
@@ -189,16 +245,51 @@ class Dialer:
             # Asterisk may or may not have the call: reconcile decides, never a blind re-send.
             log.warning("attempt %s: AMI lost while originating; will reconcile", attempt_id)
 
+    def _fail_attempt(self, attempt_id: str, exc: BaseException, during: str) -> None:
+        """End an attempt whose handling raised as failed; the dialer goes on."""
+        log.error("attempt %s: %s failed (%s); the attempt is ended as failed", attempt_id,
+                  during, type(exc).__name__, exc_info=exc)
+        detail = f"internal error while {during}: {type(exc).__name__}"[:200]
+        try:
+            self._finish(attempt_id, Ending(oc.FAILED, detail=detail), trunk_fault=False)
+        except Exception:
+            log.exception("attempt %s: could not be ended as failed either; left to the "
+                          "stale-attempt sweep", attempt_id)
+            self._release(attempt_id, trunk_fault=False)
+
     # --- events --------------------------------------------------------------------------
 
     async def _consume_events(self) -> None:
         while True:
             message = await self._events.get()
             try:
-                for fact in self.tracker.handle(message, self.clock.monotonic()):
-                    self._apply(fact)
+                facts = self.tracker.handle(message, self.clock.monotonic())
             except Exception:  # one bad event must not stop the dialer
-                log.exception("failed to handle AMI event %s", message.name)
+                log.exception("failed to read AMI event %s", message.name)
+                continue
+            for fact in facts:
+                await self._apply_safely(fact)
+
+    async def _apply_safely(self, fact) -> None:
+        """Record one fact; a database hiccup is retried, any other error fails the attempt."""
+        backoff = Backoff(initial=0.5, cap=30.0)
+        while True:
+            try:
+                self._apply(fact)
+            except Exception as exc:
+                if not is_transient(exc):
+                    self._fail_attempt(fact.attempt_id, exc,
+                                       f"recording {type(fact).__name__}")
+                    return
+                delay = backoff.failed()
+                if backoff.episode_started:
+                    log.warning("attempt %s: database unavailable (%s); retrying with backoff, "
+                                "first in %gs", fact.attempt_id, type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                continue
+            if backoff.succeeded():
+                log.info("attempt %s: recorded after the database came back", fact.attempt_id)
+            return
 
     def _apply(self, fact) -> None:
         now = self.clock.now()
@@ -233,6 +324,10 @@ class Dialer:
                 self.on_finished(attempt_id)
             except OSError as exc:
                 log.warning("attempt %s: after-call clean-up failed: %s", attempt_id, exc)
+        self._release(attempt_id, trunk_fault=trunk_fault)
+
+    def _release(self, attempt_id: str, *, trunk_fault: bool) -> None:
+        """Forget a finished attempt here: its channel back to the pacer, the loop woken."""
         self.tracker.forget(attempt_id)
         flight = self.in_flight.pop(attempt_id, None)
         if flight is not None:
@@ -284,27 +379,57 @@ class Dialer:
         ), trunk_fault=False)
 
     async def _sweep(self, stop: asyncio.Event) -> None:
-        """Finish attempts whose last event never came (a failed Originate without Hangup)."""
-        overdue = self.settings.ring_timeout + self.settings.max_call_duration
+        """Finish attempts whose last event never came (a failed Originate without Hangup),
+        and live attempts of any server that are too old to be real calls."""
+        failing = False
         while not stop.is_set():
             await asyncio.sleep(1.0)
-            mono = self.clock.monotonic()
-            stale = False
-            for attempt in list(self.tracker.live.values()):
-                idle = mono - attempt.last_event_at
-                if attempt.originate_failed and idle > self.settings.attempt_grace:
-                    fact = self.tracker.expire(attempt.attempt_id)
-                    if fact:
-                        self._apply(fact)
-                elif idle > overdue + self.settings.attempt_grace:
-                    stale = True
-            recheck = self._recheck_at is not None and mono >= self._recheck_at
-            if (stale or recheck) and self._ready.is_set():
-                self._recheck_at = None
-                try:
-                    await self.reconcile(self.supervisor.client)
-                except AmiConnectionError:
-                    pass
+            try:
+                await self._sweep_once()
+            except Exception as exc:  # the sweep must go on, like the loop
+                if not failing:
+                    log.warning("attempt sweep failed (%s); retried every second",
+                                type(exc).__name__, exc_info=not is_transient(exc))
+                failing = True
+                continue
+            failing = False
+
+    async def _sweep_once(self) -> None:
+        mono = self.clock.monotonic()
+        if mono >= self._next_stale_check:
+            self._next_stale_check = mono + STALE_CHECK
+            self.end_stale_attempts()
+        overdue = self.settings.ring_timeout + self.settings.max_call_duration
+        stale = False
+        for attempt in list(self.tracker.live.values()):
+            idle = mono - attempt.last_event_at
+            if attempt.originate_failed and idle > self.settings.attempt_grace:
+                fact = self.tracker.expire(attempt.attempt_id)
+                if fact:
+                    await self._apply_safely(fact)
+            elif idle > overdue + self.settings.attempt_grace:
+                stale = True
+        recheck = self._recheck_at is not None and mono >= self._recheck_at
+        if (stale or recheck) and self._ready.is_set():
+            self._recheck_at = None
+            try:
+                await self.reconcile(self.supervisor.client)
+            except AmiConnectionError:
+                pass
+
+    def end_stale_attempts(self) -> int:
+        """End live attempts of any server (one that died or was renamed) older than the
+        stale_attempt_age; they block calls to their person. Return how many."""
+        age = self.settings.stale_attempt_age
+        now = self.clock.now()
+        stale = self.records.stale_attempts(now - timedelta(seconds=age))
+        for attempt_id, server in stale:
+            log.warning("attempt %s of server %s still live after %gs: ended as failed (stale)",
+                        attempt_id, server, age)
+            self._finish(attempt_id, Ending(oc.FAILED, detail=(
+                f"stale: still live after {age:g}s (server {server}); ended by "
+                f"{self.records.server_id}")[:200]), trunk_fault=False)
+        return len(stale)
 
     # --- waiting -------------------------------------------------------------------------
 

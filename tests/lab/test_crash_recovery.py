@@ -79,3 +79,46 @@ def test_sigkill_mid_call_loses_no_answer_and_makes_no_duplicate_call(lab_run,
     ids = {a.id for p in (ENDS_WHILE_DOWN, STILL_LIVE) for a in lab_run.attempts(p)}
     assert len(cdr_rows(lab, ids)) == 2  # Asterisk placed exactly one call to each person
     assert "reconciled 2 unfinished attempt(s): 1 still live" in output
+
+
+LEFT_BEHIND = "+84912000303"  # a renamed server's call to them is still live in the database
+CALLED_MEANWHILE = "+84912000304"
+
+
+def test_a_live_call_left_by_a_renamed_server_neither_stops_the_engine_nor_the_person(
+        lab_run, caplog):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from callengine.clock import to_db
+    from callengine.store.models import CallAttempt, CallTask, Person
+
+    lab_run.scenario({"residents": {LEFT_BEHIND: {"answer_after": 1, "keys": KEYS},
+                                    CALLED_MEANWHILE: {"answer_after": 1, "keys": KEYS}}})
+    lab_run.call(LEFT_BEHIND, CALLED_MEANWHILE)
+    started = to_db(lab_run.clock.now() - timedelta(seconds=90))
+    with lab_run.db.session() as s:  # yesterday's call, never ended: the server was renamed
+        person = s.scalars(select(Person).where(Person.phone == LEFT_BEHIND)).one()
+        task = CallTask(person_id=person.id, day=started.date() - timedelta(days=1),
+                        status="dialing", origin="plan", attempts=1, created_at=started,
+                        updated_at=started)
+        s.add(task)
+        s.flush()
+        s.add(CallAttempt(id="renamed-server-call", task_id=task.id, person_id=person.id,
+                          phone=LEFT_BEHIND, trunk="default", server_id="pbx-old-name",
+                          state="ringing", created_at=started))
+
+    caplog.set_level("INFO", "callengine")
+    # Stale after 105 s (longer than any call can last): found by the sweep a minute in.
+    lab_run.run_until_idle(300, CALLENGINE_MAX_CALL_DURATION="90",
+                           CALLENGINE_STALE_ATTEMPT_AGE="105")
+
+    assert [a.outcome for a in lab_run.attempts(CALLED_MEANWHILE)] == ["completed"]
+    left, called = lab_run.attempts(LEFT_BEHIND)
+    assert (left.id, left.outcome) == ("renamed-server-call", "failed")
+    assert left.detail.startswith("stale: still live after 105s (server pbx-old-name)")
+    assert called.outcome == "completed" and called.created_at > left.ended_at
+    assert {q: v for q, (v, _) in lab_run.answers(LEFT_BEHIND).items()} == EXPECTED
+    assert caplog.text.count("taken by someone else") == 1
+    assert LEFT_BEHIND not in caplog.text and "0912000303" not in caplog.text  # masked

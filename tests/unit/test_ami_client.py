@@ -609,3 +609,83 @@ def test_given_on_connected_fails_when_supervising_then_reconnects_after_delay()
         await fake.stop()
 
     run(scenario)
+
+
+async def connections_in_a_second(
+    fake: FakeAmi, on_connected: Callable[[AmiClient], Awaitable[None]], **options: Any
+) -> int:
+    """Supervise `fake` for one second (backoff from 0.05 s to 0.4 s); connections made."""
+    supervisor = AmiSupervisor(lambda: make_client(fake), on_connected=on_connected,
+                               initial_delay=0.05, max_delay=0.4, **options)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(supervisor.run(stop))
+    await asyncio.sleep(1.0)
+    stop.set()
+    await runner
+    return fake.connections
+
+
+def test_given_a_peer_that_drops_during_reconcile_then_the_backoff_keeps_growing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, "callengine.ami.supervisor")
+
+    async def scenario() -> None:
+        def hook(action: Message) -> object:
+            return DROP if action.get("Action") == "CoreShowChannels" else None
+
+        fake = await start_fake(on_action=hook)
+
+        async def reconcile(client: AmiClient) -> None:
+            await actions.core_show_channels(client)
+
+        # 0.05 + 0.1 + 0.2 + 0.4 ... : a handful of connections, not one per round trip.
+        assert 3 <= await connections_in_a_second(fake, reconcile) <= 6
+        await fake.stop()
+
+    run(scenario)
+    assert "lost while on_connected ran (connection closed by peer)" in caplog.text
+
+
+def test_given_connections_that_drop_just_after_reconcile_then_backoff_is_not_reset(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> None:
+        fake = await start_fake()
+
+        async def reconciled(client: AmiClient) -> None:
+            asyncio.get_running_loop().call_soon(lambda: asyncio.ensure_future(fake.drop()))
+
+        assert 3 <= await connections_in_a_second(fake, reconciled, healthy_after=5.0) <= 6
+        await fake.stop()
+
+    run(scenario)
+    delays = [r.getMessage().rsplit(" ", 1)[1] for r in caplog.records
+              if "lasted only" in r.getMessage()]
+    assert delays[:3] == ["0.05s", "0.1s", "0.2s"]
+
+
+def test_given_a_connection_up_for_a_while_when_lost_then_reconnects_at_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> None:
+        fake = await start_fake()
+        sessions: list[AmiClient] = []
+
+        async def on_connected(client: AmiClient) -> None:
+            sessions.append(client)
+
+        supervisor = AmiSupervisor(lambda: make_client(fake), on_connected=on_connected,
+                                   initial_delay=3.0, healthy_after=0.2)
+        stop = asyncio.Event()
+        runner = asyncio.create_task(supervisor.run(stop))
+        await until(lambda: len(sessions) == 1)
+        await asyncio.sleep(0.3)
+        await fake.drop()
+        await until(lambda: len(sessions) == 2 and supervisor.connected)  # not after 3 s
+        stop.set()
+        await runner
+        await fake.stop()
+
+    run(scenario)
+    assert "lasted only" not in caplog.text

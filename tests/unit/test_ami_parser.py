@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from callengine.ami.parser import Message, build_action, parse_frames
+from callengine.ami.parser import FrameReader, Message, build_action, parse_frames
 
 HANGUP = b"Event: Hangup\r\nChannel: PJSIP/viettel-00000001\r\nCause: 17\r\n\r\n"
 
@@ -145,3 +145,59 @@ def test_given_crlf_in_header_when_build_action_then_value_error(key: str, value
 def test_given_crlf_in_action_name_when_build_action_then_value_error() -> None:
     with pytest.raises(ValueError, match="Action"):
         build_action("Ping\r\nAction: Command", [])
+
+
+# --- the incremental reader ------------------------------------------------------------------
+
+def test_given_an_oversized_frame_when_it_ends_then_reading_resumes_at_the_next_frame() -> None:
+    reader = FrameReader(max_frame_bytes=100)
+    huge = b"Event: Huge\r\nData: " + b"y" * 300
+
+    dropped = reader.feed(HANGUP + huge[:150])
+    resumed = reader.feed(huge[150:] + b"\r\nNotAHeader: tail of the huge frame\r\n\r\n" + HANGUP)
+
+    assert [m.name for m in dropped.messages] == ["Hangup"]
+    assert [e.reason for e in dropped.errors] == ["frame larger than 100 bytes"]
+    # The rest of the huge frame is skipped, not parsed as a message of its own.
+    assert resumed.errors == []
+    assert [m.name for m in resumed.messages] == ["Hangup"]
+    assert reader.pending == b""
+
+
+def test_given_the_oversized_frame_end_split_across_reads_then_the_boundary_is_found() -> None:
+    reader = FrameReader(max_frame_bytes=80)
+    assert reader.feed(b"Event: Huge\r\nData: " + b"y" * 150 + b"\r\n\r").errors
+
+    result = reader.feed(b"\n" + HANGUP)
+
+    assert [m.name for m in result.messages] == ["Hangup"] and result.errors == []
+
+
+def test_given_a_complete_frame_over_the_limit_then_it_is_dropped_and_the_next_kept() -> None:
+    result = parse_frames(b"Event: Big\r\nData: " + b"z" * 200 + b"\r\n\r\n" + HANGUP,
+                          max_frame_bytes=100)
+
+    assert [e.reason for e in result.errors] == ["frame larger than 100 bytes"]
+    assert [m.name for m in result.messages] == ["Hangup"]
+
+
+def test_a_1_mb_frame_in_small_reads_searches_each_byte_about_once() -> None:
+    frame = b"Event: UserEvent\r\nData: " + b"x" * (1 << 20) + b"\r\n\r\n"
+    reader = FrameReader(max_frame_bytes=2 << 20)
+    reads = [frame[i:i + 512] for i in range(0, len(frame), 512)]
+
+    messages = [m for chunk in reads for m in reader.feed(chunk).messages]
+
+    assert len(messages) == 1 and len(messages[0].get("Data")) == 1 << 20
+    # Rescanning the buffer on every read would search about len(frame) * len(reads) / 2.
+    assert reader.scanned <= len(frame) + 3 * len(reads)
+
+
+def test_many_small_frames_in_one_read_are_searched_once() -> None:
+    stream = HANGUP * 10_000
+    reader = FrameReader()
+
+    result = reader.feed(stream)
+
+    assert len(result.messages) == 10_000
+    assert reader.scanned == len(stream)

@@ -21,7 +21,6 @@ from callengine.dialer.window import Window
 from callengine.greetings import greeting_text
 from callengine.planning import plan_day
 from callengine.questionnaire import load_questionnaire
-from callengine.scheduler import try_lease
 from callengine.settings import DEFAULT_QUESTIONNAIRE, Settings, parse_window
 from callengine.store.models import CallTask, MonitoringPeriod, Person
 from callengine.tasks import schedule_call
@@ -150,9 +149,3 @@ def test_greetings_count_age_on_the_local_day(moment):
     elder, younger = moment.day.year - 60, moment.day.year - 59
     assert greeting_text("Lê Thị Lan", "Nữ", elder, moment.day) == "Xin chào bà Lan."
     assert greeting_text("Lê Thị Lan", "Nữ", younger, moment.day) == "Xin chào chị Lan."
-
-
-def test_the_scheduler_lease_expires_by_the_clock_it_is_given(db, moment):
-    assert try_lease(db, "server-a:1", moment.now, ttl=60)
-    assert not try_lease(db, "server-b:7", moment.now + timedelta(seconds=59), ttl=60)
-    assert try_lease(db, "server-b:7", moment.now + timedelta(seconds=61), ttl=60)

@@ -10,7 +10,6 @@ from callengine.dialer.window import Window
 from callengine.flags import attempt_flags
 from callengine.planning import plan_day
 from callengine.questionnaire import load_questionnaire
-from callengine.scheduler import try_lease
 from callengine.settings import DEFAULT_QUESTIONNAIRE, Settings, parse_window
 from callengine.store.models import CallTask, MonitoringPeriod, Person
 from callengine.store.supervision import Flag
@@ -71,14 +70,6 @@ def test_a_person_closed_after_planning_has_todays_call_cancelled(db):
         s.scalars(select(Person)).one().status = "closed"
     assert plan_day(db, DAY, NOW, WINDOW).cancelled_total == 1
     assert tasks_for(db, DAY) == {"+84912000001": "cancelled"}
-
-
-def test_only_one_process_holds_the_scheduler_lease_until_it_expires(db):
-    assert try_lease(db, "server-a:1", NOW, ttl=60)
-    assert not try_lease(db, "server-b:7", NOW + timedelta(seconds=30), ttl=60)
-    assert try_lease(db, "server-a:1", NOW + timedelta(seconds=30), ttl=60)  # renewal
-    assert try_lease(db, "server-b:7", NOW + timedelta(seconds=200), ttl=60)  # a-1 died
-    assert not try_lease(db, "server-a:1", NOW + timedelta(seconds=210), ttl=60)
 
 
 def test_symptoms_callbacks_and_invalid_numbers_raise_flags():

@@ -1,6 +1,9 @@
 """The process that holds the lease runs APScheduler and catches up a missed daily plan."""
 
 import asyncio
+import subprocess
+import sys
+import time
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -46,7 +49,7 @@ def test_the_leader_runs_a_missed_plan_at_once_and_keeps_its_job_in_the_database
             await asyncio.sleep(0.1)
             if planned():
                 break
-        assert not try_lease(db, "another-server:1", clock.now(), ttl=60)
+        assert not try_lease(db, "another-server:1", ttl=60)
         stop.set()
         await leading
 
@@ -57,3 +60,34 @@ def test_the_leader_runs_a_missed_plan_at_once_and_keeps_its_job_in_the_database
         jobs = conn.execute(text("SELECT id, next_run_time FROM apscheduler_jobs")).all()
     assert [job[0] for job in jobs] == ["daily-plan"] and jobs[0][1] > clock.now().timestamp()
     db.dispose()
+
+
+def bid(url: str, holder: str, shift: float, ttl: float) -> bool:
+    """One bid for the lease from a separate process whose clock is `shift` seconds off."""
+    out = subprocess.run([sys.executable, "-m", "tests.unit.lease_probe", url, holder,
+                          str(shift), str(ttl)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip() == "1"
+
+
+def test_the_lease_is_held_by_one_process_at_a_time_whatever_their_clocks(database_url):
+    Database(database_url).dispose()  # migrated
+    ahead, behind = 3600.0, -3600.0  # two hosts two hours apart
+    assert bid(database_url, "server-a:1", ahead, ttl=120)
+    # Judged on its own clock, an hour behind, b would see a's lease as hours from expiring,
+    # and on a clock ahead as long expired; on the database's clock it is simply held.
+    assert not bid(database_url, "server-b:7", behind, ttl=120)
+    assert not bid(database_url, "server-c:2", ahead + 7200, ttl=120)
+    assert bid(database_url, "server-a:1", ahead, ttl=1)  # renewal, shorter
+    time.sleep(1.5)
+    assert bid(database_url, "server-b:7", behind, ttl=60)  # a stopped renewing: b takes over
+    assert not bid(database_url, "server-a:1", ahead, ttl=60)
+
+
+def test_the_lease_expires_by_the_database_clock(db):
+    assert try_lease(db, "server-a:1", ttl=1)
+    assert not try_lease(db, "server-b:7", ttl=1)
+    assert try_lease(db, "server-a:1", ttl=1)  # renewal
+    time.sleep(1.3)
+    assert try_lease(db, "server-b:7", ttl=60)  # a-1 died
+    assert not try_lease(db, "server-a:1", ttl=60)

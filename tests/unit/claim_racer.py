@@ -1,0 +1,36 @@
+"""One dialer's claiming, in its own OS process: the worker of the two-process race test."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from callengine.dialer.records import AttemptRecords, ClaimRefused
+from callengine.dialer.retry import RetryPolicy
+from callengine.dialer.window import Window
+from callengine.questionnaire import load_questionnaire
+from callengine.settings import DEFAULT_QUESTIONNAIRE, Settings, parse_window
+from callengine.store.db import Database
+
+
+def claim_all_due(url: str, server: str, day: date, now: datetime, start, results) -> None:
+    """Claim due tasks until none is left, as the dialer does; report what this one won."""
+    db = Database(url, auto_migrate=False)
+    window = Window(parse_window("w", "08:00-20:00"), "Asia/Ho_Chi_Minh", 300)
+    records = AttemptRecords(db, load_questionnaire(DEFAULT_QUESTIONNAIRE),
+                             RetryPolicy.from_settings(Settings()), window, server)
+    won, lost, refused = [], 0, 0
+    try:
+        start.wait(60)
+        while due := records.due_tasks(day, now, 20):
+            for task in due:
+                try:
+                    if records.claim(task, str(uuid.uuid4()), "default", now):
+                        won.append(task.task_id)
+                    else:
+                        lost += 1
+                except ClaimRefused:
+                    refused += 1
+    finally:
+        db.dispose()
+        results.put((server, won, lost, refused))
