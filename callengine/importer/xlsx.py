@@ -107,7 +107,7 @@ class _SheetParser:
         if tag == "c":
             self._cell()
         elif tag == "v" and self._text is not None:
-            self._raw, self._text = "".join(self._text), None
+            self._raw, self._text = "".join(self._text) or None, None
         elif tag == "t" and self._text is not None:
             self._inline.append("".join(self._text))
             self._text = None
@@ -123,7 +123,7 @@ class _SheetParser:
         column = _column_number(ref.rstrip("0123456789")) if ref else self._column + 1
         self._column = column
         value = self._value()
-        if value is None and self._formula and self._raw is None:
+        if self._formula and self._raw is None:
             self.uncached_count += 1
             if len(self.uncached) < MAX_UNCACHED_SHOWN:
                 self.uncached.append(ref or f"{get_column_letter(column)}{self._row}")
