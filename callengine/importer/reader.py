@@ -6,7 +6,7 @@ them: row 0 of a sheet is Excel row 1, even when the first rows are blank. Heade
 interpreted here (see headers.py). Before anything is parsed, an archive is checked against
 the limits (limits.py) and each sheet's size against the sheet limits, so that a hostile file
 gets a one-line answer instead of the process's memory. Text cells lose the characters Excel
-cannot store (text.storable). Every failure is an UnreadableFile with a Vietnamese reason.
+cannot store (cells.storable). Every failure is an UnreadableFile with a Vietnamese reason.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from pathlib import Path
 
 from callengine.errors import CallengineError
 from callengine.importer.limits import Limits, archive_problem
-from callengine.importer.text import cell_text, plain, storable
+from callengine.cells import storable
+from callengine.importer.text import cell_text, plain
 from callengine.importer.xlsx import (SheetTooLarge, check_declared_size, check_read_size,
                                       read_xlsx)
 

@@ -176,11 +176,14 @@ class ImportReport:
     inferred: list[InferredClass] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        """The machine-readable summary printed by `callengine import --json`."""
-        return {"rows": self.rows, "created": self.created, "updated": self.updated,
-                "rejected": self.rejected, "skipped": self.skipped,
-                "errors": [e.to_dict() for e in self.errors],
-                "inferred": [i.to_dict() for i in self.inferred]}
+        """The machine-readable summary printed by `callengine import --json` (with the
+        classes inferred from sheet titles, when there are any)."""
+        summary = {"rows": self.rows, "created": self.created, "updated": self.updated,
+                   "rejected": self.rejected, "skipped": self.skipped,
+                   "errors": [e.to_dict() for e in self.errors]}
+        if self.inferred:
+            summary["inferred"] = [i.to_dict() for i in self.inferred]
+        return summary
 
 
 def build_report(validation: Validation, counts: WriteCounts, dry_run: bool) -> ImportReport:

@@ -8,14 +8,6 @@ import unicodedata
 from datetime import date, datetime, time
 
 _NON_WORD = re.compile(r"[\W_]+")
-# What Excel cannot store in a cell (XML 1.0 forbids it): C0 controls other than tab, line
-# feed and carriage return (NUL included), lone surrogates, and U+FFFE/U+FFFF.
-UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def storable(text: str) -> str:
-    """The text without characters that Excel cannot store (a NUL from a broken export)."""
-    return UNSTORABLE.sub("", text) if UNSTORABLE.search(text) else text
 
 
 def plain(value: object) -> object:

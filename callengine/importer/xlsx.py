@@ -21,7 +21,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter, range_bo
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 
 from callengine.importer.limits import Limits
-from callengine.importer.text import storable
+from callengine.cells import storable
 
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Za-z0-9:$]+)"')
 _HEAD_BYTES = 2**16  # the <dimension> comes before the cells, after a few small elements
