@@ -118,7 +118,9 @@ def _kind_of(data: bytes, suffix: str, name: str) -> str:
     if suffix in EXCEL_SUFFIXES:
         raise UnreadableFile(name, f"không phải tệp Excel ({suffix}) hợp lệ: tệp bị hỏng hoặc "
                                    "không phải bảng tính")
-    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    head = data[:4096]
+    if head.count(0) > len(head) // 10 and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # binary (a stray NUL in a text export is removed from its cell instead)
         raise UnreadableFile(name, "không phải bảng tính (.xlsx, .xls) hay tệp văn bản .csv")
     return "csv"
 

@@ -17,22 +17,6 @@ from tests.fixtures.imports import workbooks as wb
 DATE = ["--date", wb.LIST_DATE.isoformat()]
 
 
-@pytest.fixture
-def sqlite_url(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.delenv("CALLENGINE_CONFIG", raising=False)
-    monkeypatch.setenv("CALLENGINE_DATABASE_URL", url)
-    return url
-
-
-@pytest.fixture
-def any_url(database_url, monkeypatch):
-    """SQLite and the real PostgreSQL server."""
-    monkeypatch.delenv("CALLENGINE_CONFIG", raising=False)
-    monkeypatch.setenv("CALLENGINE_DATABASE_URL", database_url)
-    return database_url
-
-
 def people_count(url: str) -> int:
     from sqlalchemy import func, select
 
