@@ -316,7 +316,7 @@ _verdicts: dict[tuple[str, int], tuple[str | None, str]] = {}  # -> (kind, carri
 def _to_phone(nsn: str, shown: str) -> PhoneNumber:
     """The PhoneNumber of a well-shaped national significant number, from the cached
     verdict of its prefix and length."""
-    if not nsn.isdigit() or nsn.startswith("0"):
+    if not (nsn.isascii() and nsn.isdigit()) or nsn.startswith("0"):
         return _to_phone_uncached(nsn, shown)
     key = (nsn[:VERDICT_PREFIX], len(nsn))
     verdict = _verdicts.get(key)
