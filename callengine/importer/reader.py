@@ -19,6 +19,7 @@ import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from callengine.errors import CallengineError
 from callengine.importer.limits import Limits, archive_problem
@@ -246,14 +247,14 @@ def _read_csv(data: bytes, name: str, limits: Limits) -> Sheet:
     rows = _csv_rows(text, delimiter, title, name, limits)
     if not any(any(cell.strip() for cell in row) for row in rows):
         raise UnreadableFile(name, "tệp không có dữ liệu")
-    return Sheet(title, _trimmed(rows))
+    return Sheet(title, _trimmed(cast(list[list[object]], rows)))
 
 
 def _csv_rows(text: str, delimiter: str, title: str, name: str,
-              limits: Limits) -> list[list[object]]:
+              limits: Limits) -> list[list[str]]:
     """The rows, refused past the sheet limits; csv errors (a field over the csv module's
     limit, a broken quote) are an unreadable file."""
-    rows: list[list[object]] = []
+    rows: list[list[str]] = []
     widest = cells = 0
     try:
         for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):

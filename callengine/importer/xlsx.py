@@ -1,10 +1,11 @@
 """Streaming an .xlsx sheet by sheet, with memory bounded by the cells really there.
 
 openpyxl reads the workbook's parts (shared strings, styles, the sheet list); each sheet's XML
-is streamed through expat here, row by row, so that a sheet whose declared size (its `<dimension>`) lies is caught
-at the first row or column beyond the limits, and no padding is made for what a file only
-claims. Formula cells without a cached value (a workbook saved by a program that does not
-calculate) are collected so that the importer can report them instead of reading blanks.
+is streamed through expat here, row by row, so that a sheet whose declared size (its
+`<dimension>`) lies is caught at the first row or column beyond the limits, and no padding
+is made for what a file only claims. Formula cells without a cached value (a workbook saved
+by a program that does not calculate) are collected so that the importer can report them
+instead of reading blanks.
 """
 
 from __future__ import annotations
@@ -66,7 +67,10 @@ class _SheetParser:
         self._text: list[str] | None = None
         self._inline: list[str] = []
         self._in_inline = self._in_phonetic = False
-        self._ref = self._type = self._style = self._raw = None
+        self._ref: str | None = None
+        self._type: str | None = None
+        self._style: str | None = None
+        self._raw: str | None = None
         self._formula = False
 
     def feed(self, source) -> list[list[object]]:
