@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
+from callengine.cells import storable
 from callengine.errors import CallengineError
 from callengine.importer.limits import Limits, archive_problem
-from callengine.cells import storable
 from callengine.importer.text import cell_text, plain
 from callengine.importer.xlsx import (SheetTooLarge, check_declared_size, check_read_size,
                                       read_xlsx)
@@ -95,8 +95,11 @@ def read_file(path: Path | str, name: str | None = None, *,
             sheets = _read_excel(path, data, kind, name, limits)
     except SheetTooLarge as exc:
         raise UnreadableFile(name, str(exc)) from None
-    except (UnreadableFile, MemoryError):
+    except UnreadableFile:
         raise
+    except MemoryError:
+        raise UnreadableFile(name, "không đủ bộ nhớ để đọc tệp; hãy chia danh sách thành nhiều "
+                                   "tệp nhỏ hơn") from None
     except Exception as exc:  # any other reader failure is a damaged file, never a traceback
         log.debug("cannot read %s: %r", name, exc)
         raise UnreadableFile(name, f"không đọc được tệp ({type(exc).__name__}); tệp bị hỏng "
@@ -127,8 +130,9 @@ def _kind_of(data: bytes, suffix: str, name: str) -> str:
 
 
 def _read_excel(path: Path, data: bytes, kind: str, name: str, limits: Limits) -> list[Sheet]:
-    """Every sheet: .xlsx streamed by openpyxl; .xls and .ods through pandas with the
-    calamine engine (xlrd as a fallback for .xls)."""
+    """Every sheet: .xlsx/.xlsm streamed (xlsx.py); .xls, .xlsb and .ods through pandas with
+    the calamine engine (xlrd as a fallback for .xls), checked against the sheet limits once
+    read."""
     if kind == "xlsx":
         problem = archive_problem(data, limits)
         if problem is not None:

@@ -254,6 +254,10 @@ def validate_files(
     return validation
 
 
+class UncachedFormulas(HeaderNotFound):
+    """Formula cells saved without their values (the file was not calculated)."""
+
+
 def _validate_book(book: Workbook, validation: Validation, bars: BarFactory) -> None:
     """Validate every sheet of one file into `validation`."""
     summary = FileSummary(book.name, book.sha256)
@@ -286,10 +290,6 @@ def _validate_book(book: Workbook, validation: Validation, bars: BarFactory) -> 
     validation.issues.extend(issues)
 
 
-class UncachedFormulas(HeaderNotFound):
-    """Formula cells saved without their values (the file was not calculated)."""
-
-
 def _refuse_uncached_formulas(sheet: Sheet) -> None:
     if sheet.uncached_count:
         shown = ", ".join(sheet.uncached_formulas)
@@ -315,7 +315,8 @@ def _refuse_book(book: Workbook, refusals: list[str], phone_headers: int) -> Non
 def _inferred_class(book: Workbook, sheet: Sheet, header: h.HeaderMatch,
                     validation: Validation) -> str:
     """The class a sheet's title block (or name, or columns) names; UnreadableFile if none."""
-    titles = [cell_text(c) for row in sheet.rows[:header.row] for c in row if cell_text(c)]
+    titles = [cell_text(c) for row in sheet.rows[:header.row] if not _has_header_cell(row)
+              for c in row if cell_text(c)]
     category = infer_category([*titles, sheet.name])
     evidence = next((t for t in [*titles, sheet.name] if infer_category([t]) == category), "")
     if category is None and {h.ARRIVAL_DATE, h.ORIGIN} <= set(header.fields) \
@@ -335,6 +336,11 @@ def _is_error_summary(sheet: Sheet) -> bool:
     """The first sheet of an error workbook (fixed rows are in the sheets after it)."""
     first = tuple(cell_text(c) for c in sheet.rows[0][:len(ERROR_SUMMARY_HEADER)])
     return first == ERROR_SUMMARY_HEADER
+
+
+def _has_header_cell(row: list[object]) -> bool:
+    """True for the first row of a two-row header (not a title)."""
+    return any(h.match_header(cell_text(c)) is not None for c in row)
 
 
 def _validate_sheet(book: Workbook, file_index: int, sheet: Sheet, header: h.HeaderMatch,
