@@ -1,7 +1,7 @@
 """Staff download lists as .xlsx: the day's results and the people list (filtered).
 
 Both come from the engine's own exports (`callengine.results.export`,
-`callengine.importer.people_export`), which neutralise cells starting with = + - @. The
+`callengine.importer.people_export`), whose text cells never run as formulas (cells.py). The
 filters are posted, as every filter on people is, and the download is recorded.
 """
 

@@ -11,6 +11,7 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from callengine.cells import csv_value, xlsx_cell
 from callengine.dialer.outcome import REACHED
 from callengine.labels import NO_DISTRICT
 from callengine.paging import InvalidCursor, Page, decode_cursor, page_of
@@ -22,7 +23,6 @@ from callengine.store.supervision import Flag
 BASE_COLUMNS = ("phone", "full_name", "district", "commune", "outcome", "attempts")
 SUMMARY_HEADER = ("Huyện", "Xã/Phường", "Kế hoạch", "Liên lạc được", "Hoàn thành",
                   "Cần xử lý", "Không liên lạc được")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 MAX_PAGE = 1000  # rows per page of results_page
 
 
@@ -94,18 +94,8 @@ def columns(questionnaire: Questionnaire) -> list[str]:
     return [*BASE_COLUMNS, *questionnaire.question_ids, "callback_requested", "flagged"]
 
 
-FREE_TEXT = ("full_name", "district", "commune")  # the other columns are validated (E.164, fixed words, numbers)
-
-
-def neutralise(value: object) -> object:
-    """Keep a spreadsheet from running a cell as a formula (CSV/formula injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def _safe(row: dict) -> dict:
-    return {k: neutralise(v) if k in FREE_TEXT else v for k, v in row.items()}
+def _csv_row(row: dict) -> dict:
+    return {k: csv_value(v) for k, v in row.items()}
 
 
 def export(db: Database, questionnaire: Questionnaire, day: date, fmt: str,
@@ -118,7 +108,7 @@ def export(db: Database, questionnaire: Questionnaire, day: date, fmt: str,
             writer = csv.DictWriter(handle, fieldnames=header)
             writer.writeheader()
             for row in rows:
-                writer.writerow(_safe(row))
+                writer.writerow(_csv_row(row))
     else:
         _write_workbook(rows, header, day, path)
     return len(rows)
@@ -147,7 +137,7 @@ def _write_workbook(rows: list[dict], header: list[str], day: date,
     overview.append([f"Kết quả gọi ngày {day.isoformat()}"])
     overview.append(list(SUMMARY_HEADER))
     for line in summary(rows):
-        overview.append([neutralise(v) for v in line])
+        overview.append([xlsx_cell(overview, v) for v in line])
     by_district: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         by_district[row["district"] or NO_DISTRICT].append(row)
@@ -155,8 +145,7 @@ def _write_workbook(rows: list[dict], header: list[str], day: date,
         sheet = book.create_sheet(_sheet_title(district, book.sheetnames))
         sheet.append(header)
         for row in by_district[district]:
-            safe = _safe(row)
-            sheet.append([safe[c] for c in header])
+            sheet.append([xlsx_cell(sheet, row[c]) for c in header])
     book.save(path)
 
 

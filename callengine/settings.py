@@ -121,6 +121,10 @@ class Settings:
     import_max_request_size: int = 40 * 2**20  # bytes of all files of one upload
     import_max_unpacked_size: int = 200 * 2**20  # an .xlsx's members, uncompressed, in all
     import_max_compression_ratio: float = 100  # an .xlsx member packed tighter is a zip bomb
+    # Every list, uploaded or given to `callengine import`: a sheet larger is refused unread.
+    import_max_rows: int = 300_000  # rows of one sheet (its used range)
+    import_max_columns: int = 256  # columns of one sheet
+    import_max_cells: int = 6_000_000  # rows x columns of one sheet
     import_preview_ttl: float = 3600  # seconds a stored preview can be committed
     log_level: str = "INFO"
     # The admin web app (admin/, `callengine admin`).
@@ -184,6 +188,7 @@ def parse_rate(name: str, value: Any) -> tuple[int, float]:
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?\s*$", re.IGNORECASE)
 _UNIT_BYTES = {None: 1, "b": 1, "kb": 2**10, "mb": 2**20, "gb": 2**30}
 _SIZE_FIELDS = ("import_max_file_size", "import_max_request_size", "import_max_unpacked_size")
+_SHEET_LIMIT_FIELDS = ("import_max_rows", "import_max_columns", "import_max_cells")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {None: 1, "s": 1, "ms": 0.001, "m": 60, "h": 3600, "d": 86400}
 
@@ -321,6 +326,8 @@ def _convert(name: str, key: str, value: Any) -> Any:
         return parse_size(name, value)
     if key == "import_max_compression_ratio":
         return _parse_positive_float(name, value)
+    if key in _SHEET_LIMIT_FIELDS:
+        return _parse_int(name, value, 1)
     if kind == "Path":
         return Path(str(value)).expanduser()
     if kind == "int":

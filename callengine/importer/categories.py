@@ -30,6 +30,10 @@ _RETURNEE_WORDS = (
     "nguoi tu vung dich", "tu vung dich ve", "vung dich", "nguoi den tu", "den tu",
 )
 
+# In a title, 'về từ' alone is too loose ('báo cáo về từng xã'): only the epidemic-area phrases.
+_TITLE_RETURNEE_WORDS = ("tro ve tu vung dich", "ve tu vung dich", "tu vung dich ve",
+                         "nguoi tu vung dich", "vvd", "tro ve tu", "nguoi ve tu", "returnee")
+
 
 @lru_cache(maxsize=1024)
 def parse_category(raw: str) -> str | None:
@@ -52,6 +56,30 @@ def parse_category(raw: str) -> str | None:
         return F1
     if _starts_with_any(key, _RETURNEE_WORDS):
         return RETURNEE
+    return None
+
+
+def infer_category(texts: list[str]) -> str | None:
+    """The one class that a sheet's title block or name speaks of ('DANH SÁCH CÔNG DÂN TRỞ VỀ
+    TỪ VÙNG DỊCH', 'Danh sách F1'), else None (none, or several: 'F1, F2')."""
+    found = {category for text in texts if (category := _class_in(word_key(text)))}
+    return found.pop() if len(found) == 1 else None
+
+
+def _class_in(key: str) -> str | None:
+    """The class a free text names anywhere in it (a title, not a class cell)."""
+    contact_of = _CONTACT_OF.search(key)
+    if contact_of:
+        return f"F{int(contact_of.group(1)) + 1}"
+    tokens = {f"F{t}" for t in _CLASS_TOKEN.findall(key)}
+    if len(tokens) == 1:
+        return tokens.pop()
+    if tokens:
+        return None
+    padded = f" {key} "
+    for category, phrases in ((F1, _F1_WORDS), (RETURNEE, _TITLE_RETURNEE_WORDS)):
+        if any(f" {p} " in padded for p in phrases):
+            return category
     return None
 
 

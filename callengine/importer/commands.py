@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from callengine.importer.categories import CATEGORIES, parse_category
 
 MAX_ERRORS_SHOWN = 50  # the rest go to --errors-out / --json
+CATEGORY_NAMES_VI = {"F0": "F0", "F1": "F1", "F2": "F2", "returnee": "người về từ vùng dịch"}
 
 IMPORT_EPILOG = """\
 exit status: 0 all rows imported (or skipped); 1 imported, but some rows or sheets were
@@ -74,6 +75,7 @@ def _today(timezone: str) -> date:
 
 def cmd_import(args) -> int:
     from callengine.importer.error_book import write_error_workbook
+    from callengine.importer.limits import Limits
     from callengine.importer.service import UnreadableFiles, import_files
     from callengine.settings import load_settings
     from callengine.store.db import Database
@@ -84,7 +86,8 @@ def cmd_import(args) -> int:
     try:
         report = import_files(db, args.paths, list_date=list_date, category=args.category,
                               dry_run=args.dry_run, progress=True,
-                              period_days=settings.monitoring_days())
+                              period_days=settings.monitoring_days(),
+                              limits=Limits.from_settings(settings))
     except UnreadableFiles as exc:
         for problem in exc.problems:  # one line per file; nothing was imported
             print(f"callengine: {problem}", file=sys.stderr)
@@ -117,6 +120,9 @@ def format_summary(report, list_date: date, errors_out: str | None = None) -> st
         f"  Dòng bị từ chối:      {_n(report.rejected)}",
         f"  Dòng bỏ qua (trống, tổng cộng, chữ ký): {_n(report.skipped)}",
     ]
+    for inferred in report.inferred:
+        lines.append(f"  Trang '{inferred.sheet}' ({inferred.file}) không có cột phân loại: đã "
+                     f"suy ra {CATEGORY_NAMES_VI[inferred.category]} từ '{inferred.evidence}'")
     row_errors = [e for e in report.errors if e.row is not None]
     sheet_errors = [e for e in report.errors if e.row is None]
     if sheet_errors:

@@ -15,7 +15,7 @@ from typing import BinaryIO
 
 from callengine.importer.service import ERROR_SUMMARY_HEADER, ImportReport, RejectedRow
 from callengine.importer.text import plain
-from callengine.results import neutralise
+from callengine.cells import xlsx_cell
 
 SUMMARY_TITLE = "Tổng hợp lỗi"
 SUMMARY_COLUMNS = ERROR_SUMMARY_HEADER
@@ -34,17 +34,17 @@ def write_error_workbook(report: ImportReport, path: Path | BinaryIO) -> int:
     summary.title = SUMMARY_TITLE
     summary.append(SUMMARY_COLUMNS)
     for issue in report.errors:
-        summary.append([_safe(v) for v in (issue.file, issue.sheet, issue.row, issue.column,
-                                           issue.value, issue.reason)])
+        summary.append([_safe(summary, v) for v in (issue.file, issue.sheet, issue.row,
+                                                    issue.column, issue.value, issue.reason)])
     titles = {SUMMARY_TITLE}
     for (file, sheet), rows in _by_sheet(report.rejected_rows).items():
         target = book.create_sheet(_unique_title(sheet, titles))
-        target.append([*(_safe(c) for c in rows[0].header), ROW_COLUMN, REASON_COLUMN])
+        target.append([*(_safe(target, c) for c in rows[0].header), ROW_COLUMN, REASON_COLUMN])
         width = len(rows[0].header)
         for row in rows:
-            cells = [_safe(c) for c in row.cells]
+            cells = [_safe(target, c) for c in row.cells]
             cells += [None] * (width - len(cells))
-            target.append([*cells, row.row, _safe("; ".join(row.reasons))])
+            target.append([*cells, row.row, _safe(target, "; ".join(row.reasons))])
         _date_formats(target)
     book.save(path)
     return len(report.rejected_rows)
@@ -70,12 +70,12 @@ def _unique_title(name: str, taken: set[str]) -> str:
     return title
 
 
-def _safe(value: object) -> object:
-    """A cell value openpyxl can write, with formula-like text neutralised."""
+def _safe(sheet, value: object) -> object:
+    """A cell openpyxl can write: text kept as a text cell, never run as a formula."""
     value = plain(value)
     if value is None or isinstance(value, (int, float, bool, datetime, date, time)):
         return value
-    return neutralise(str(value))
+    return xlsx_cell(sheet, str(value))
 
 
 def _date_formats(sheet) -> None:

@@ -114,6 +114,11 @@ class HeaderNotFound(ValueError):
         self.has_phone = has_phone  # a phone header was found, without a name header
 
 
+class DuplicateHeaders(HeaderNotFound):
+    """Two columns claim one thing (two 'Số điện thoại', two class columns): which one holds
+    the value is a guess, so the sheet is reported instead of being read."""
+
+
 def match_header(text: str) -> str | None:
     """The field a header means, or None for an unknown header."""
     key = word_key(text)
@@ -158,6 +163,7 @@ def find_header(rows: list[list[object]]) -> HeaderMatch:
         )
     _, index, matched = best
     labels = {col: cell_text(cell) for col, cell in enumerate(rows[index]) if cell_text(cell)}
+    _refuse_duplicates(index, matched, labels)
     sub = _sub_header(rows, index, matched)
     if sub:
         for col, (label, field_name) in sub.items():
@@ -165,6 +171,34 @@ def find_header(rows: list[list[object]]) -> HeaderMatch:
             labels[col] = label  # 'Nam' under 'Năm sinh': the sub-header says what it holds
         index += 1
     return _build(index, matched, labels)
+
+
+def _refuse_duplicates(index: int, matched: dict[int, str], labels: dict[int, str]) -> None:
+    """DuplicateHeaders for two columns with the same header, or two class columns."""
+    seen: dict[tuple[str, str], int] = {}
+    for col in sorted(matched):
+        field_name = matched[col]
+        if field_name in (NOTE, IGNORED):
+            continue
+        key = (field_name, "" if field_name == CATEGORY else word_key(labels.get(col, "")))
+        if key in seen:
+            first = seen[key]
+            raise DuplicateHeaders(
+                f"dòng tiêu đề (dòng {index + 1}) có hai cột '{labels.get(first, '')}' (cột "
+                f"{column_letter(first)}) và '{labels.get(col, '')}' (cột {column_letter(col)}) "
+                "cùng một nội dung; hãy giữ một cột, hoặc đổi tên cột kia cho rõ (vd. 'SĐT "
+                "người thân'); trang này không được nhập")
+        seen[key] = col
+
+
+def column_letter(col: int) -> str:
+    """Excel's name of a 0-based column: 0 -> A, 27 -> AB."""
+    letters = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _sub_header(

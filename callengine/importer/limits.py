@@ -1,5 +1,7 @@
-"""Checks on uploaded lists made before any parser opens them: size, type and zip bombs.
+"""Checks on lists made before any parser opens them: size, type, zip bombs, sheet sizes.
 
+The archive checks run for uploads (`check_archive`) and for `callengine import` (the reader
+calls `archive_problem`); the sheet limits (rows, columns, cells) are applied by the reader.
 An upload is refused with one Vietnamese line per file that breaks a limit, naming the limit,
 and nothing is stored. What passes here still goes through the importer's reader, which
 recognises the content (zip, OLE2 or text) and gives its own clear message for a damaged
@@ -29,6 +31,15 @@ ZIP_MAGIC = b"PK\x03\x04"
 MAX_ZIP_MEMBERS = 10_000  # a real workbook has tens
 RATIO_MIN_BYTES = 2**20  # smaller members may be packed tightly without harm
 _CHUNK = 2**16
+# Defaults of the import_max_* settings: a province's lists are tens of thousands of rows of
+# a dozen or two columns; these leave room for that and keep memory to a few hundred MB.
+DEFAULT_FILE_SIZE = 20 * 2**20
+DEFAULT_REQUEST_SIZE = 40 * 2**20
+DEFAULT_UNPACKED_SIZE = 200 * 2**20
+DEFAULT_COMPRESSION_RATIO = 100.0
+DEFAULT_ROWS = 300_000
+DEFAULT_COLUMNS = 256
+DEFAULT_CELLS = 6_000_000
 _METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # what Excel writes
 
 
@@ -45,15 +56,20 @@ class UploadRefused(CallengineError):
 class Limits:
     """The limits an upload is checked against (from the import_* settings)."""
 
-    file_size: int
-    request_size: int
-    unpacked_size: int
-    compression_ratio: float
+    file_size: int = DEFAULT_FILE_SIZE
+    request_size: int = DEFAULT_REQUEST_SIZE
+    unpacked_size: int = DEFAULT_UNPACKED_SIZE
+    compression_ratio: float = DEFAULT_COMPRESSION_RATIO
+    rows: int = DEFAULT_ROWS  # of one sheet's used range
+    columns: int = DEFAULT_COLUMNS
+    cells: int = DEFAULT_CELLS  # rows x columns of one sheet's used range, and cells read
 
     @classmethod
     def from_settings(cls, settings) -> Limits:
         return cls(settings.import_max_file_size, settings.import_max_request_size,
-                   settings.import_max_unpacked_size, settings.import_max_compression_ratio)
+                   settings.import_max_unpacked_size, settings.import_max_compression_ratio,
+                   settings.import_max_rows, settings.import_max_columns,
+                   settings.import_max_cells)
 
 
 def size_text(size: float) -> str:
@@ -91,45 +107,53 @@ def check_request(files: Sequence[tuple[str, int]], limits: Limits) -> None:
 
 def check_archive(name: str, source: bytes | Path, limits: Limits) -> None:
     """Refuse a zip (an .xlsx) that is not a workbook or would unpack beyond the limits."""
+    problem = archive_problem(source, limits)
+    if problem is not None:
+        reason, code = problem
+        raise UploadRefused([f"{name}: {reason}"], code)
+
+
+def archive_problem(source: bytes | Path, limits: Limits) -> tuple[str, str] | None:
+    """(reason, code) if a zip (an .xlsx) is not a workbook or would unpack beyond the
+    limits; None for anything else (not a zip, or damaged: the reader says so itself)."""
     stream: BinaryIO = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
     with stream:
         if stream.read(len(ZIP_MAGIC)) != ZIP_MAGIC:
-            return  # not a zip: the reader recognises what it is
+            return None
         stream.seek(0)
         try:
             with zipfile.ZipFile(stream) as archive:
                 members = archive.infolist()
-            _check_members(name, stream, members, limits)
+            return _members_problem(stream, members, limits)
         except (zipfile.BadZipFile, EOFError, ValueError, zlib.error, struct.error):
-            return  # damaged: the reader says so in its own words
+            return None
 
 
-def _check_members(name: str, stream: BinaryIO, members: list[zipfile.ZipInfo],
-                   limits: Limits) -> None:
+def _members_problem(stream: BinaryIO, members: list[zipfile.ZipInfo],
+                     limits: Limits) -> tuple[str, str] | None:
     if CONTENT_TYPES not in {m.filename for m in members} or len(members) > MAX_ZIP_MEMBERS \
             or any(m.compress_type not in _METHODS for m in members):
-        raise UploadRefused([f"{name}: là tệp nén nhưng không phải bảng tính Excel (.xlsx)"],
-                            "bad_type")
+        return "là tệp nén nhưng không phải bảng tính Excel (.xlsx)", "bad_type"
     declared = sum(m.file_size for m in members)
     if declared > limits.unpacked_size:
-        raise _bomb(name, limits)
+        return _bomb(limits)
     for member in members:
         ratio = member.file_size / max(member.compress_size, 1)
         if member.file_size > RATIO_MIN_BYTES and ratio > limits.compression_ratio:
-            raise UploadRefused([f"{name}: tỉ lệ nén vượt giới hạn "
-                                 f"{limits.compression_ratio:g}:1; tệp có thể độc hại nên không "
-                                 "được mở"], "too_large")
+            return (f"tỉ lệ nén vượt giới hạn {limits.compression_ratio:g}:1; tệp có thể độc "
+                    "hại nên không được mở", "too_large")
     inflated = _inflated_size(stream, members, limits.unpacked_size)
     if inflated > limits.unpacked_size:
-        raise _bomb(name, limits)
+        return _bomb(limits)
     if inflated > declared:
-        raise UploadRefused([f"{name}: tệp nén bị sửa đổi hoặc hỏng (kích thước khai báo sai); "
-                             "không mở được"], "bad_type")
+        return ("tệp nén bị sửa đổi hoặc hỏng (kích thước khai báo sai); không mở được",
+                "bad_type")
+    return None
 
 
-def _bomb(name: str, limits: Limits) -> UploadRefused:
-    return UploadRefused([f"{name}: khi giải nén vượt giới hạn {size_text(limits.unpacked_size)}"
-                          "; tệp có thể bị lỗi hoặc độc hại nên không được mở"], "too_large")
+def _bomb(limits: Limits) -> tuple[str, str]:
+    return (f"khi giải nén vượt giới hạn {size_text(limits.unpacked_size)}; tệp có thể bị lỗi "
+            "hoặc độc hại nên không được mở", "too_large")
 
 
 def _inflated_size(stream: BinaryIO, members: list[zipfile.ZipInfo], cap: int) -> int:

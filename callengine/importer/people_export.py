@@ -11,7 +11,7 @@ from typing import IO, Iterator
 
 from sqlalchemy import select
 
-from callengine.results import neutralise
+from callengine.cells import csv_value, storable, xlsx_cell
 from callengine.store.db import Database
 from callengine.store.models import Person
 
@@ -20,8 +20,6 @@ COLUMNS = (
     "monitoring_end", "commune", "district", "status", "village", "address", "birth_year",
     "sex", "origin", "carrier", "notes", "id",
 )
-FREE_TEXT = ("full_name", "national_id", "commune", "district", "village", "address", "sex",
-             "origin", "notes")  # typed by people; the rest is validated or ours
 FORMATS = ("csv", "xlsx")
 _FETCH = 2000
 
@@ -50,13 +48,15 @@ def people_rows(db: Database, filters: ExportFilters = ExportFilters()) -> Itera
     with db.session() as session:
         result = session.execute(query.execution_options(yield_per=_FETCH))
         for row in result.mappings():
-            yield {c: _safe(c, row[c]) for c in COLUMNS}
+            yield {c: _stored(row[c]) for c in COLUMNS}
 
 
-def _safe(column: str, value: object) -> object:
+def _stored(value: object) -> object:
+    """A stored value as exported: '' for none, text without what Excel cannot store (rows
+    imported before the importer removed it), not yet made safe for a format."""
     if value is None:
         return ""
-    return neutralise(value) if column in FREE_TEXT else value
+    return storable(value) if isinstance(value, str) else value
 
 
 def export_people(db: Database, fmt: str, path: Path | IO[bytes],
@@ -76,7 +76,7 @@ def _write_csv(db: Database, path: Path, filters: ExportFilters) -> int:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         for row in people_rows(db, filters):
-            writer.writerow({k: v.isoformat() if isinstance(v, date) else v
+            writer.writerow({k: v.isoformat() if isinstance(v, date) else csv_value(v)
                              for k, v in row.items()})
             count += 1
     return count
@@ -98,7 +98,7 @@ def _write_xlsx(db: Database, path: Path | IO[bytes], filters: ExportFilters) ->
                 cell = WriteOnlyCell(sheet, value)
                 cell.number_format = "DD/MM/YYYY"
                 value = cell
-            cells.append(value)
+            cells.append(xlsx_cell(sheet, value))
         sheet.append(cells)
         count += 1
     book.save(path)

@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from callengine.clock import SystemClock, to_db
 from callengine.errors import CallengineError
 from callengine.importer import headers as h
-from callengine.importer.categories import DEFAULT_PERIOD_DAYS
+from callengine.importer.categories import DEFAULT_PERIOD_DAYS, RETURNEE, infer_category
 from callengine.importer.fingerprint import state_fingerprint
-from callengine.importer.headers import HeaderNotFound, find_header
+from callengine.importer.headers import DuplicateHeaders, HeaderNotFound, find_header
+from callengine.importer.limits import Limits
 from callengine.importer.merge import PERSON_COLUMNS, Merger, PersonState, classify
 from callengine.importer.progress import Listener, Progress, note
 from callengine.importer.reader import Sheet, UnreadableFile, Workbook, read_file
@@ -85,6 +86,20 @@ class RejectedRow:
     reasons: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class InferredClass:
+    """A sheet without a class column whose title block or columns say what it lists."""
+
+    file: str
+    sheet: str
+    category: str
+    evidence: str  # the title or the columns it was read from, as the file writes them
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "sheet": self.sheet, "category": self.category,
+                "evidence": self.evidence}
+
+
 @dataclass(frozen=True, slots=True)
 class Located:
     """An accepted record and where it came from."""
@@ -118,6 +133,7 @@ class Validation:
     records: list[Located] = field(default_factory=list)
     issues: list[ImportIssue] = field(default_factory=list)
     rejected_rows: list[RejectedRow] = field(default_factory=list)
+    inferred: list[InferredClass] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -157,12 +173,17 @@ class ImportReport:
     files: list[FileSummary]
     rejected_rows: list[RejectedRow]
     dry_run: bool = False
+    inferred: list[InferredClass] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        """The machine-readable summary printed by `callengine import --json`."""
-        return {"rows": self.rows, "created": self.created, "updated": self.updated,
-                "rejected": self.rejected, "skipped": self.skipped,
-                "errors": [e.to_dict() for e in self.errors]}
+        """The machine-readable summary printed by `callengine import --json` (with the
+        classes inferred from sheet titles, when there are any)."""
+        summary = {"rows": self.rows, "created": self.created, "updated": self.updated,
+                   "rejected": self.rejected, "skipped": self.skipped,
+                   "errors": [e.to_dict() for e in self.errors]}
+        if self.inferred:
+            summary["inferred"] = [i.to_dict() for i in self.inferred]
+        return summary
 
 
 def build_report(validation: Validation, counts: WriteCounts, dry_run: bool) -> ImportReport:
@@ -172,6 +193,7 @@ def build_report(validation: Validation, counts: WriteCounts, dry_run: bool) -> 
         unchanged=counts.unchanged, rejected=validation.rejected, skipped=validation.skipped,
         errors=validation.issues, files=validation.files,
         rejected_rows=validation.rejected_rows, dry_run=dry_run,
+        inferred=validation.inferred,
     )
 
 
@@ -185,10 +207,11 @@ def import_files(
     now: datetime | None = None,
     period_days: Mapping[str, int] | None = None,
     progress: bool = False,
+    limits: Limits | None = None,
 ) -> ImportReport:
     """Validate every file, then (unless dry_run) write everything in one transaction."""
     validation = validate_files(sources, list_date=list_date, category=category,
-                                progress=progress)
+                                progress=progress, limits=limits)
     if progress and not dry_run:
         note(f"Đang ghi {len(validation.records)} dòng vào cơ sở dữ liệu...",
              len(validation.records))
@@ -207,10 +230,12 @@ def validate_files(
     category: str | None = None,
     progress: bool = False,
     listener: Listener | None = None,
+    limits: Limits | None = None,
 ) -> Validation:
     """Read and validate every file; raise UnreadableFiles if any cannot be imported at all.
 
-    `progress` draws a bar on a terminal; `listener` is told each sheet's progress."""
+    `progress` draws a bar on a terminal; `listener` is told each sheet's progress; `limits`
+    are the import_max_* settings (their defaults when None)."""
     validation = Validation(list_date=list_date, category=category)
 
     def bars(label: str, total: int) -> Progress:
@@ -220,7 +245,7 @@ def validate_files(
     for source in sources:
         source = source if isinstance(source, ImportSource) else ImportSource(Path(source))
         try:
-            book = read_file(source.path, source.name)
+            book = read_file(source.path, source.name, limits=limits)
             _validate_book(book, validation, bars)
         except UnreadableFile as exc:
             problems.append(exc)
@@ -229,37 +254,82 @@ def validate_files(
     return validation
 
 
+class UncachedFormulas(HeaderNotFound):
+    """Formula cells saved without their values (the file was not calculated)."""
+
+
 def _validate_book(book: Workbook, validation: Validation, bars: BarFactory) -> None:
     """Validate every sheet of one file into `validation`."""
     summary = FileSummary(book.name, book.sha256)
     file_index = len(validation.files)
     issues: list[ImportIssue] = []
     usable = phone_headers = 0
+    refusals: list[str] = []  # sheets with a header that cannot be read as it stands
     for sheet in book.sheets:
         if not sheet.rows:
             continue
         try:
             header = find_header(sheet.rows)
+            _refuse_uncached_formulas(sheet)
         except HeaderNotFound as exc:
             phone_headers += exc.has_phone
+            if isinstance(exc, (DuplicateHeaders, UncachedFormulas)):
+                refusals.append(f"trang '{sheet.name}': {exc}")
             if sheet.visible and not _is_error_summary(sheet):
                 issues.append(ImportIssue(book.name, sheet.name, None, None, None,
                                           f"Trang '{sheet.name}': {exc}"))
             continue
         usable += 1
-        if h.CATEGORY not in header.fields and validation.category is None:
-            raise UnreadableFile(
-                book.name, f"trang '{sheet.name}' không có cột phân loại (Phân loại/Đối tượng); "
-                           "hãy ghi rõ phân loại cho cả tệp bằng --category (F0, F1, F2, returnee)")
-        _validate_sheet(book, file_index, sheet, header, validation, summary, bars)
+        category = validation.category
+        if h.CATEGORY not in header.fields and category is None:
+            category = _inferred_class(book, sheet, header, validation)
+        _validate_sheet(book, file_index, sheet, header, category, validation, summary, bars)
     if not usable:
-        if phone_headers:
-            raise UnreadableFile(book.name, "có cột số điện thoại nhưng không có cột họ tên ở "
-                                            "trang nào; không nhập được")
-        raise UnreadableFile(book.name, f"không tìm thấy cột số điện thoại (và họ tên) trong "
-                                        f"{h.HEADER_SEARCH_ROWS} dòng đầu của trang nào")
+        _refuse_book(book, refusals, phone_headers)
     validation.files.append(summary)
     validation.issues.extend(issues)
+
+
+def _refuse_uncached_formulas(sheet: Sheet) -> None:
+    if sheet.uncached_count:
+        shown = ", ".join(sheet.uncached_formulas)
+        more = sheet.uncached_count - len(sheet.uncached_formulas)
+        raise UncachedFormulas(
+            f"{sheet.uncached_count} ô công thức chưa có giá trị ({shown}"
+            f"{f' và {more} ô khác' if more > 0 else ''}), có thể tệp được tạo bằng chương "
+            "trình không tính công thức; hãy mở bằng Excel, lưu lại rồi nhập lại; trang này "
+            "không được nhập")
+
+
+def _refuse_book(book: Workbook, refusals: list[str], phone_headers: int) -> None:
+    """UnreadableFile for a file none of whose sheets can be imported."""
+    if refusals:
+        raise UnreadableFile(book.name, "; ".join(refusals))
+    if phone_headers:
+        raise UnreadableFile(book.name, "có cột số điện thoại nhưng không có cột họ tên ở "
+                                        "trang nào; không nhập được")
+    raise UnreadableFile(book.name, f"không tìm thấy cột số điện thoại (và họ tên) trong "
+                                    f"{h.HEADER_SEARCH_ROWS} dòng đầu của trang nào")
+
+
+def _inferred_class(book: Workbook, sheet: Sheet, header: h.HeaderMatch,
+                    validation: Validation) -> str:
+    """The class a sheet's title block (or name, or columns) names; UnreadableFile if none."""
+    titles = [cell_text(c) for row in sheet.rows[:header.row] if not _has_header_cell(row)
+              for c in row if cell_text(c)]
+    category = infer_category([*titles, sheet.name])
+    evidence = next((t for t in [*titles, sheet.name] if infer_category([t]) == category), "")
+    if category is None and {h.ARRIVAL_DATE, h.ORIGIN} <= set(header.fields) \
+            and h.CONTACT_DATE not in header.fields:
+        category = RETURNEE
+        evidence = ", ".join(header.label(header.fields[f]) for f in (h.ARRIVAL_DATE, h.ORIGIN))
+    if category is None:
+        raise UnreadableFile(
+            book.name, f"trang '{sheet.name}' không có cột phân loại (Phân loại/Đối tượng) và "
+                       "tiêu đề không nói rõ là danh sách gì; hãy ghi rõ phân loại cho cả tệp "
+                       "bằng --category (F0, F1, F2, returnee)")
+    validation.inferred.append(InferredClass(book.name, sheet.name, category, evidence[:200]))
+    return category
 
 
 def _is_error_summary(sheet: Sheet) -> bool:
@@ -268,11 +338,18 @@ def _is_error_summary(sheet: Sheet) -> bool:
     return first == ERROR_SUMMARY_HEADER
 
 
+def _has_header_cell(row: list[object]) -> bool:
+    """True for the first row of a two-row header (not a title)."""
+    return any(h.match_header(cell_text(c)) is not None for c in row)
+
+
 def _validate_sheet(book: Workbook, file_index: int, sheet: Sheet, header: h.HeaderMatch,
-                    validation: Validation, summary: FileSummary, bars: BarFactory) -> None:
-    """Validate the data rows below the header of one sheet."""
+                    category: str | None, validation: Validation, summary: FileSummary,
+                    bars: BarFactory) -> None:
+    """Validate the data rows below the header of one sheet (`category`: for rows without
+    one, from --category or the sheet's title)."""
     district = None if h.DISTRICT in header.fields else district_from_sheet(sheet.name)
-    ctx = SheetContext(header, validation.list_date, validation.category, district)
+    ctx = SheetContext(header, validation.list_date, category, district)
     rows = sheet.rows
     first = header.row + 1
     summary.sheets += 1

@@ -113,7 +113,7 @@ def stage(db: Database, uploads: Sequence[tuple[str, Source]], *, list_date: dat
     sources = save_uploads(folder, named)
     try:
         validation = validate_files(sources, list_date=list_date, category=category,
-                                    listener=on_progress)
+                                    listener=on_progress, limits=limits)
         counts = write_records(db, validation, now=now, period_days=settings.monitoring_days(),
                                dry_run=True)
         row = _preview_row(preview_id, validation, counts, actor, now, settings)

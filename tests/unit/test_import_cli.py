@@ -17,22 +17,6 @@ from tests.fixtures.imports import workbooks as wb
 DATE = ["--date", wb.LIST_DATE.isoformat()]
 
 
-@pytest.fixture
-def sqlite_url(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.delenv("CALLENGINE_CONFIG", raising=False)
-    monkeypatch.setenv("CALLENGINE_DATABASE_URL", url)
-    return url
-
-
-@pytest.fixture
-def any_url(database_url, monkeypatch):
-    """SQLite and the real PostgreSQL server."""
-    monkeypatch.delenv("CALLENGINE_CONFIG", raising=False)
-    monkeypatch.setenv("CALLENGINE_DATABASE_URL", database_url)
-    return database_url
-
-
 def people_count(url: str) -> int:
     from sqlalchemy import func, select
 
@@ -133,8 +117,9 @@ def test_the_error_workbook_holds_rejected_rows_as_they_were_and_can_be_fixed(sq
     rows = [list(r) for r in result["Xã Thử"].iter_rows(values_only=True)]
     assert rows[0] == ["Họ và tên", "Số điện thoại", "Phân loại", "Nghề nghiệp", "Dòng gốc",
                        "Lý do"]
-    assert rows[1][:5] == ["'=HYPERLINK(\"http://x\")", "0912 000 10", "F1", "'@SUM(A1)", 4]
-    assert rows[2][:5] == ["Lê Thị Mẫu", "0912000103", "F7", "'-giáo viên", 5]
+    assert rows[1][:5] == ["=HYPERLINK(\"http://x\")", "0912 000 10", "F1", "@SUM(A1)", 4]
+    assert rows[2][:5] == ["Lê Thị Mẫu", "0912000103", "F7", "-giáo viên", 5]  # as typed
+    assert all(c.data_type != "f" for row in result["Xã Thử"].iter_rows() for c in row)
     assert "không nhận ra phân loại 'F7'" in rows[2][5]
     summary = [list(r) for r in result["Tổng hợp lỗi"].iter_rows(values_only=True)]
     assert summary[0] == ["Tệp", "Trang", "Dòng", "Cột", "Giá trị", "Lý do"]
@@ -161,7 +146,7 @@ def test_people_export_as_csv_has_the_columns_staff_need(sqlite_url, tmp_path, c
                                   "district", "status"]
     assert {k: rows[0][k] for k in ("full_name", "phone", "category", "monitoring_start",
                                     "monitoring_end", "district", "status")} == {
-        "full_name": "Hoàng Văn Ví Dụ", "phone": "+84912000201", "category": "F1",
+        "full_name": "Hoàng Văn Ví Dụ", "phone": '="+84912000201"', "category": "F1",
         "monitoring_start": "2021-08-12", "monitoring_end": "2021-08-26",
         "district": "Huyện Nga Sơn", "status": "monitoring"}
 
@@ -174,11 +159,12 @@ def test_people_export_as_excel_neutralises_formulas(any_url, tmp_path, capsys):
     main(["import", str(tmp_path / "ds.xlsx"), *DATE])
     path = tmp_path / "people.xlsx"
     assert main(["people", "export", str(path)]) == 0  # format from the file name
-    header, first = load_workbook(path).active.iter_rows(values_only=True)
-    row = dict(zip(header, first))
-    assert (row["full_name"], row["notes"], row["phone"]) == (
-        "'@Nguyễn Văn Thử", "'+cmd|' /C calc'!A0", "+84912000101")
-    assert row["monitoring_end"].date().isoformat() == "2021-08-29"
+    header, first = load_workbook(path).active.iter_rows()
+    row = {h.value: cell for h, cell in zip(header, first)}
+    assert (row["full_name"].value, row["notes"].value, row["phone"].value) == (
+        "@Nguyễn Văn Thử", "+cmd|' /C calc'!A0", "+84912000101")  # shown as typed
+    assert all(row[c].data_type == "s" and row[c].quotePrefix for c in ("full_name", "notes"))
+    assert row["monitoring_end"].value.date().isoformat() == "2021-08-29"
 
 
 class _Terminal(io.StringIO):

@@ -206,3 +206,74 @@ def test_a_sheet_without_a_class_column_needs_a_class_for_the_whole_file(tmp_pat
         validate(path)
     assert {r.category for r in by_name(validate(path, category="returnee")).values()} == {
         "returnee"}
+
+
+# --- a class inferred from the title block or the columns -----------------------------------
+
+
+def _titled(tmp_path, title_rows, header, name="ds.xlsx"):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in (*title_rows, header, ["Nguyễn Văn Thử", "0912000701", "12/08/2021", "Hà Nội"]):
+        book.active.append(row)
+    book.save(tmp_path / name)
+    return tmp_path / name
+
+
+@pytest.mark.parametrize("title, category", [
+    ("DANH SÁCH CÔNG DÂN TRỞ VỀ TỪ VÙNG DỊCH", "returnee"),
+    ("Danh sách F1 xã Thử", "F1"),
+    ("DANH SÁCH NGƯỜI TIẾP XÚC GẦN VỚI CA BỆNH", "F1"),
+    ("Danh sách người tiếp xúc với F1", "F2"),
+])
+def test_a_sheet_without_a_class_column_takes_the_class_its_title_names(tmp_path, title,
+                                                                        category):
+    path = _titled(tmp_path, [["SỞ Y TẾ THANH HÓA"], [title]],
+                   ["Họ và tên", "Số điện thoại", "Ngày về", "Ghi chú"])
+    result = validate(path)
+    assert {r.category for r in by_name(result).values()} == {category}
+    assert [(i.category, i.evidence) for i in result.inferred] == [(category, title)]
+
+
+def test_arrival_date_and_origin_columns_make_a_returnee_list(tmp_path):
+    path = _titled(tmp_path, [], ["Họ và tên", "Số điện thoại", "Ngày về", "Về từ"])
+    result = validate(path)
+    assert {r.category for r in by_name(result).values()} == {"returnee"}
+    assert result.inferred[0].evidence == "Ngày về, Về từ"
+
+
+def test_a_title_naming_two_classes_still_needs_a_class(tmp_path):
+    path = _titled(tmp_path, [["DANH SÁCH F1, F2"]],
+                   ["Họ và tên", "Số điện thoại", "Ngày về", "Ghi chú"])
+    with pytest.raises(UnreadableFiles, match="--category"):
+        validate(path)
+
+
+def test_the_summary_says_the_class_was_inferred(tmp_path, monkeypatch, capsys):
+    from callengine.cli import main
+
+    monkeypatch.delenv("CALLENGINE_CONFIG", raising=False)
+    monkeypatch.setenv("CALLENGINE_DATABASE_URL", f"sqlite:///{tmp_path / 'c.db'}")
+    path = _titled(tmp_path, [["DANH SÁCH CÔNG DÂN TRỞ VỀ TỪ VÙNG DỊCH"]],
+                   ["Họ và tên", "Số điện thoại", "Ngày về", "Ghi chú"])
+    assert main(["import", str(path), "--date", LIST_DATE.isoformat(), "--dry-run"]) == 0
+    assert ("Trang 'Sheet' (ds.xlsx) không có cột phân loại: đã suy ra người về từ vùng dịch "
+            "từ 'DANH SÁCH CÔNG DÂN TRỞ VỀ TỪ VÙNG DỊCH'") in capsys.readouterr().out
+
+
+def test_a_sheet_with_duplicate_headers_is_reported_and_the_others_imported(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    good = book.active
+    good.append(["Họ và tên", "Số điện thoại", "Phân loại"])
+    good.append(["Nguyễn Văn Thử", "0912000701", "F1"])
+    twice = book.create_sheet("Xã Mẫu")
+    twice.append(["Họ và tên", "SĐT", "Phân loại", "SĐT"])
+    twice.append(["Lê Thị Mẫu", "0912000702", "F1", "0912000703"])
+    book.save(tmp_path / "hai.xlsx")
+    result = validate(tmp_path / "hai.xlsx")
+    assert list(by_name(result)) == ["Nguyễn Văn Thử"]
+    (issue,) = result.issues
+    assert issue.sheet == "Xã Mẫu" and "hai cột 'SĐT' (cột B) và 'SĐT' (cột D)" in issue.reason
