@@ -29,6 +29,7 @@ from callengine.questionnaire import Question
 from callengine.speech.vietnamese import NumberSpan, find_numbers, fold, tokens, tone_fold
 
 DEFAULT_THRESHOLD = 0.5  # answers recognised with a lower confidence go to a human
+CALLBACK = "callback"  # the resident asks to talk to a health worker: counts like key 0
 
 # Negate the symptom after them; alone, they mean no.
 NEGATORS = (

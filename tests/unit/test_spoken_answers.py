@@ -14,7 +14,8 @@ from sqlalchemy import select
 from callengine import contract
 from callengine.agi.protocol import AgiRequest
 from callengine.dialer import spoken as spoken_module
-from callengine.dialer.records import VALUE_PENDING, AttemptRecords, Ending
+from callengine.dialer.answers import VALUE_PENDING
+from callengine.dialer.records import AttemptRecords, Ending
 from callengine.dialer.retry import RetryPolicy
 from callengine.dialer.spoken import SpokenAnswers, key_for
 from callengine.dialer.window import Window
@@ -70,7 +71,7 @@ class FakePool:
         self.gate: asyncio.Event | None = None
         self.warmed = self.closed = False
 
-    async def recognize(self, path: Path, question) -> Recognition:
+    async def recognize(self, path: Path, question, *, in_call: bool = True) -> Recognition:
         self.calls.append((Path(path), question.id))
         if self.gate is not None:
             await self.gate.wait()
@@ -121,7 +122,7 @@ def start_call(db, records: AttemptRecords, phone: str = "0912345678") -> str:
 def make_spoken(records, tmp_path, pool=None, clock=None, reply_timeout=2.0) -> SpokenAnswers:
     folder = tmp_path / "answers"
     folder.mkdir(exist_ok=True)
-    return SpokenAnswers(records=records, questionnaire=QUESTIONNAIRE, pool=pool or FakePool(),
+    return SpokenAnswers(answers=records.answers, questionnaire=QUESTIONNAIRE, pool=pool or FakePool(),
                          recordings=folder, reply_timeout=reply_timeout,
                          clock=clock or FakeClock())
 
