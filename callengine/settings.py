@@ -281,9 +281,9 @@ def _parse_trunk(name: str, raw: Any) -> Trunk:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{name}: each trunk must be a mapping with name and endpoint")
     allowed = {f.name for f in fields(Trunk)}
-    unknown = set(raw) - allowed
+    unknown = sorted(str(key) for key in raw if key not in allowed)
     if unknown:
-        raise ConfigError(f"{name}: unknown trunk field(s) {', '.join(sorted(unknown))}")
+        raise ConfigError(f"{name}: unknown trunk field(s) {', '.join(unknown)}")
     for required in ("name", "endpoint"):
         if not raw.get(required):
             raise ConfigError(f"{name}: a trunk lacks {required!r}")
@@ -292,14 +292,18 @@ def _parse_trunk(name: str, raw: Any) -> Trunk:
     if dial_format not in DIAL_FORMATS:
         raise ConfigError(f"{label}.dial_format: {dial_format!r} is not one of {DIAL_FORMATS}")
     cps = _parse_positive_float(f"{label}.cps", raw.get("cps", 2.0))
+    carriers = raw.get("carriers", ())
+    if not isinstance(carriers, (list, tuple)):
+        raise ConfigError(f"{label}.carriers: must be a list of carrier names")
+    caller_id = raw.get("caller_id")
     return Trunk(
         name=str(raw["name"]),
         endpoint=str(raw["endpoint"]),
-        carriers=tuple(str(c).lower() for c in raw.get("carriers", ())),
+        carriers=tuple(str(c).lower() for c in carriers),
         max_channels=_parse_int(f"{label}.max_channels", raw.get("max_channels", 10), 1),
         cps=cps,
         dial_format=dial_format,
-        caller_id=raw.get("caller_id"),
+        caller_id=None if caller_id is None else str(caller_id),
     )
 
 
@@ -372,15 +376,23 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """YAML that refuses a key given twice in one mapping (the second would win silently)."""
 
 
+class _DuplicateKey(Exception):
+    pass
+
+
 def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode,
                                 deep: bool = False) -> dict:
-    seen: set = set()
+    lines: dict = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
+        try:
+            hash(key)
+        except TypeError:
+            continue  # construct_mapping refuses it with its own message
+        line = key_node.start_mark.line + 1
+        if key in lines:
+            raise _DuplicateKey(f"{key!r} is given twice (lines {lines[key]} and {line})")
+        lines[key] = line
     return loader.construct_mapping(node, deep=deep)
 
 
@@ -393,11 +405,16 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
+    except _DuplicateKey as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise ConfigError(f"config file {path} is not valid YAML{line}: {problem}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"config file {path}: the top level must be a mapping")
-    unknown = sorted(set(raw) - set(_FIELD_NAMES))
+    unknown = sorted(str(key) for key in raw if key not in _FIELD_NAMES)
     if unknown:
         raise ConfigError(f"config file {path}: unknown setting(s) {', '.join(unknown)}")
     return {key: _convert(f"{path}: {key}", key, value) for key, value in raw.items()}
