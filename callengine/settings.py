@@ -277,17 +277,23 @@ def _parse_positive_float(name: str, value: Any) -> float:
     return number
 
 
+def _shown(key: Any) -> str:
+    """A key for a message: as written, or quoted with escapes when it is not plain text."""
+    text = str(key)
+    return text if text.isprintable() else repr(text)
+
+
 def _parse_trunk(name: str, raw: Any) -> Trunk:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{name}: each trunk must be a mapping with name and endpoint")
     allowed = {f.name for f in fields(Trunk)}
-    unknown = sorted(str(key) for key in raw if key not in allowed)
+    unknown = sorted(_shown(key) for key in raw if key not in allowed)
     if unknown:
         raise ConfigError(f"{name}: unknown trunk field(s) {', '.join(unknown)}")
     for required in ("name", "endpoint"):
         if not raw.get(required):
             raise ConfigError(f"{name}: a trunk lacks {required!r}")
-    label = f"{name}[{raw['name']}]"
+    label = f"{name}[{_shown(raw['name'])}]"
     dial_format = raw.get("dial_format", "national")
     if dial_format not in DIAL_FORMATS:
         raise ConfigError(f"{label}.dial_format: {dial_format!r} is not one of {DIAL_FORMATS}")
@@ -414,7 +420,7 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid YAML{line}: {problem}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"config file {path}: the top level must be a mapping")
-    unknown = sorted(str(key) for key in raw if key not in _FIELD_NAMES)
+    unknown = sorted(_shown(key) for key in raw if key not in _FIELD_NAMES)
     if unknown:
         raise ConfigError(f"config file {path}: unknown setting(s) {', '.join(unknown)}")
     return {key: _convert(f"{path}: {key}", key, value) for key, value in raw.items()}
