@@ -132,7 +132,10 @@ class FastAgiServer:
 async def _read_header(reader: asyncio.StreamReader) -> AgiRequest:
     lines: list[str] = []
     while True:
-        raw = await reader.readline()
+        try:
+            raw = await reader.readline()
+        except ValueError:  # asyncio: a line over the reader's limit
+            raise AgiProtocolError("AGI header line too long") from None
         if not raw:
             raise AgiProtocolError("connection closed before the AGI header ended")
         if not raw.endswith(b"\n"):
