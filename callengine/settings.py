@@ -120,6 +120,7 @@ class Settings:
     recordings_dir: Path = Path("/var/spool/asterisk/callengine")  # Asterisk writes answers here
     recordings_keep_days: int = 30  # spoken answers are health data: deleted after this
     greetings_dir: Path = Path("/var/lib/asterisk/sounds/callengine/greetings")  # per person
+    asterisk_group: str = ""  # Asterisk's group, when it runs as another user: greetings 0640
     sounds_dir: Path = REPO_SOUNDS  # the prompts Asterisk plays (CE_SOUNDS), as seen here
     prompt_upload_max_mb: int = 10  # larger prompt recordings are refused (admin)
     prompt_max_seconds: float = 60  # longer prompt recordings are refused (admin)
@@ -526,6 +527,14 @@ def _check_named_values(settings: Settings) -> None:
                           f"{', '.join(LOG_LEVELS)}")
     if settings.database_url:
         _check_database_url(settings.database_url)
+    if settings.asterisk_group:
+        import grp
+
+        try:
+            grp.getgrnam(settings.asterisk_group)
+        except KeyError:
+            raise ConfigError(f"asterisk_group: no group {settings.asterisk_group!r} on "
+                              "this host") from None
 
 
 def _check_database_url(url: str) -> None:
