@@ -52,7 +52,8 @@ NEGATORS = (
     "làm gì có", "làm gì mà", "làm gì bị", "làm chi có", "mần chi có", "làm răng có",
     "răng mà có", "mô có", "nào có", "có đâu", "có mô", "có chi mô", "có chi đâu",
     "có gì đâu", "có gì mô", "không có mô", "hông có mô", "không có chi", "đâu mà",
-    "chẳng có gì", "không có đâu", "hổng có đâu", "hông có đâu",
+    "chẳng có gì", "không có đâu", "hổng có đâu", "hông có đâu", "làm răng có được",
+    "làm sao có được", "làm gì có được",
 )
 # After a symptom or an answer word they make it "not at all" ("sốt gì đâu", "có sốt đâu",
 # central "có chi mô"); "không có đâu" stays no.
@@ -235,10 +236,13 @@ def _after_topic(items: list[_Item], k: int, used: set[int]) -> int | None:
 
 
 def _rhetorical(items: list[_Item], k: int, used: set[int]) -> str | None:
-    """The "đâu" / "mô" / "gì đâu" after item k (fillers between), which makes it no."""
+    """The "đâu" / "mô" / "gì đâu" after item k (fillers between), which makes it no; the
+    word said again after it ("sốt đâu mà sốt") belongs to it."""
     for m in range(k + 1, len(items)):
         if items[m].has("postneg") and m not in used:
             used.add(m)
+            if m + 1 < len(items) and items[m + 1].text == items[k].text:
+                used.add(m + 1)
             return items[m].text
         if not items[m].has("neutral"):
             return None
@@ -292,6 +296,8 @@ def _signals(items: list[_Item]) -> _Heard:
     used: set[int] = set()
     heard = _Heard()
     for k, item in enumerate(items):
+        if k in used:
+            continue
         if item.has("sym", "other"):
             value, phrase = _symptom(items, k, used)
             if item.has("sym"):
