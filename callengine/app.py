@@ -64,8 +64,8 @@ def build_spoken_answers(settings: Settings, records: AttemptRecords,
     use_model = settings.speech_recognizer == "vosk" and settings.vosk_model != Path("")
     options = {"model_dir": settings.vosk_model} if use_model else {}
     pool = RecognitionPool(settings.speech_workers, settings.speech_recognizer, options,
-                           settings.speech_confidence)
-    return SpokenAnswers(records=records, questionnaire=questionnaire, pool=pool,
+                           settings.speech_confidence, max_queued=settings.speech_max_queued)
+    return SpokenAnswers(answers=records.answers, questionnaire=questionnaire, pool=pool,
                          recordings=settings.on_engine_host(settings.recordings_dir),
                          reply_timeout=settings.speech_reply_timeout, clock=clock,
                          keep_days=settings.recordings_keep_days)
@@ -106,7 +106,9 @@ def build_engine(settings: Settings, db: Database | None = None,
                     pacers=pacers, campaign=campaign)
     holder["dialer"] = dialer
     agi = FastAgiServer(settings.agi_host, settings.agi_port,
-                        {contract.AGI_RECOGNIZE: spoken.handle_agi}) if spoken else None
+                        {contract.AGI_RECOGNIZE: spoken.handle_agi},
+                        allowed_peers=settings.agi_allowed_peers,
+                        max_connections=settings.agi_max_connections) if spoken else None
     return Engine(dialer, supervisor, db, spoken, agi, campaign)
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import select, update
 
 from callengine.errors import CallengineError
 from callengine.importer.text import word_key
+from callengine.private_files import private_dir, share_with_asterisk
 from callengine.prompts import content_key, render_audio
 from callengine.settings import Settings
 from callengine.speech.tts import SynthesisUnavailable, Synthesizer, make_synthesizer
@@ -118,7 +119,8 @@ def greeting_key(text: str, synthesizer: Synthesizer) -> str:
     return content_key(text, synthesizer.engine, synthesizer.voice)
 
 
-def render_greeting(text: str, folder: Path, synthesizer: Synthesizer) -> tuple[str, bool]:
+def render_greeting(text: str, folder: Path, synthesizer: Synthesizer,
+                    group: str = "") -> tuple[str, bool]:
     """The greeting's key, and whether it was rendered now (False: the file was there).
 
     Written under a temporary name and moved into place, the WAV last, so a file that exists
@@ -131,6 +133,8 @@ def render_greeting(text: str, folder: Path, synthesizer: Synthesizer) -> tuple[
     with tempfile.TemporaryDirectory(dir=folder, prefix=".render-") as tmp:
         target = Path(tmp) / "greeting.wav"
         render_audio(synthesizer.synthesize(text, Path(tmp)), target)
+        for rendered in (target.with_suffix(".alaw"), target):  # a name is personal data
+            share_with_asterisk(rendered, group)
         os.replace(target.with_suffix(".alaw"), wav.with_suffix(".alaw"))
         os.replace(target, wav)
     return key, True
@@ -216,7 +220,7 @@ def attach_greetings(db: Database, day: date, settings: Settings,
         problem = f"greetings_dir is too long for call_tasks.greeting ({GREETING_PATH_LENGTH})"
     else:
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            private_dir(folder, settings.asterisk_group)
         except OSError as exc:
             problem = f"cannot create {folder} ({exc})"
     if problem:
@@ -228,7 +232,8 @@ def attach_greetings(db: Database, day: date, settings: Settings,
     ordered = sorted(groups.items(), key=lambda item: len(item[1]), reverse=True)
     for done, (text, people) in enumerate(ordered):
         try:
-            key, rendered = render_greeting(text, folder, synthesizer)
+            key, rendered = render_greeting(text, folder, synthesizer,
+                                            settings.asterisk_group)
         except SynthesisUnavailable as exc:  # the engine is missing or unreachable: stop
             rest = [person for _, group in ordered[done:] for person in group]
             _failed(result, rest, exc)

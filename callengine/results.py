@@ -15,6 +15,7 @@ from callengine.cells import csv_value, xlsx_cell
 from callengine.dialer.outcome import REACHED
 from callengine.labels import NO_DISTRICT
 from callengine.paging import InvalidCursor, Page, decode_cursor, page_of
+from callengine.private_files import private_output
 from callengine.questionnaire import Questionnaire
 from callengine.store.db import Database
 from callengine.store.models import CallAttempt, CallTask
@@ -103,6 +104,8 @@ def export(db: Database, questionnaire: Questionnaire, day: date, fmt: str,
     """Write one day's results as csv or xlsx (an xlsx also to a binary stream); the count."""
     rows = result_rows(db, questionnaire, day)
     header = columns(questionnaire)
+    if isinstance(path, (str, Path)):
+        private_output(Path(path))  # health data: readable by its owner only
     if fmt == "csv":
         with Path(path).open("w", newline="", encoding="utf-8-sig") as handle:
             writer = csv.DictWriter(handle, fieldnames=header)

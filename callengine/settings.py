@@ -6,14 +6,19 @@ lab run can compress a day into minutes.
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import logging
 import math
 import os
 import re
+import socket
+import unicodedata
 from dataclasses import dataclass, field, fields, replace
 from datetime import time
 from pathlib import Path
 from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -23,6 +28,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_QUESTIONNAIRE = PACKAGE_DIR / "questionnaires" / "covid_daily.yaml"
 REPO_SOUNDS = PACKAGE_DIR.parent / "sounds" / "vi"
 DIAL_FORMATS = ("national", "e164", "international")
+log = logging.getLogger("callengine.settings")
 
 
 @dataclass(frozen=True)
@@ -105,12 +111,17 @@ class Settings:
     speech_workers: int = 2  # recognition processes (about 250 MB each with viet-asr)
     speech_confidence: float = 0.5  # spoken answers below it are 'unknown' and reviewed
     speech_reply_timeout: float = 4  # longer than this, the answer is kept and recognised later
+    speech_max_queued: int = 16  # recognitions waiting for a worker; more stay pending for later
     agi_host: str = "127.0.0.1"  # where the engine's FastAGI server listens
     agi_port: int = 4573
+    # Addresses or networks Asterisk connects from (comma-separated); others are refused.
+    agi_allowed_peers: tuple[str, ...] = ("127.0.0.1", "::1")
+    agi_max_connections: int = 32  # AGI connections served at once; more are refused
     agi_address: str = ""  # how Asterisk reaches it (host:port); empty: agi_host:agi_port
     recordings_dir: Path = Path("/var/spool/asterisk/callengine")  # Asterisk writes answers here
     recordings_keep_days: int = 30  # spoken answers are health data: deleted after this
     greetings_dir: Path = Path("/var/lib/asterisk/sounds/callengine/greetings")  # per person
+    asterisk_group: str = ""  # Asterisk's group, when it runs as another user: greetings 0640
     sounds_dir: Path = REPO_SOUNDS  # the prompts Asterisk plays (CE_SOUNDS), as seen here
     prompt_upload_max_mb: int = 10  # larger prompt recordings are refused (admin)
     prompt_max_seconds: float = 60  # longer prompt recordings are refused (admin)
@@ -273,29 +284,39 @@ def _parse_positive_float(name: str, value: Any) -> float:
     return number
 
 
+def _shown(key: Any) -> str:
+    """A key for a message: as written, or quoted with escapes when it is not plain text."""
+    text = str(key)
+    return text if text.isprintable() else repr(text)
+
+
 def _parse_trunk(name: str, raw: Any) -> Trunk:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{name}: each trunk must be a mapping with name and endpoint")
     allowed = {f.name for f in fields(Trunk)}
-    unknown = set(raw) - allowed
+    unknown = sorted(_shown(key) for key in raw if key not in allowed)
     if unknown:
-        raise ConfigError(f"{name}: unknown trunk field(s) {', '.join(sorted(unknown))}")
+        raise ConfigError(f"{name}: unknown trunk field(s) {', '.join(unknown)}")
     for required in ("name", "endpoint"):
         if not raw.get(required):
             raise ConfigError(f"{name}: a trunk lacks {required!r}")
-    label = f"{name}[{raw['name']}]"
+    label = f"{name}[{_shown(raw['name'])}]"
     dial_format = raw.get("dial_format", "national")
     if dial_format not in DIAL_FORMATS:
         raise ConfigError(f"{label}.dial_format: {dial_format!r} is not one of {DIAL_FORMATS}")
     cps = _parse_positive_float(f"{label}.cps", raw.get("cps", 2.0))
+    carriers = raw.get("carriers", ())
+    if not isinstance(carriers, (list, tuple)):
+        raise ConfigError(f"{label}.carriers: must be a list of carrier names")
+    caller_id = raw.get("caller_id")
     return Trunk(
         name=str(raw["name"]),
         endpoint=str(raw["endpoint"]),
-        carriers=tuple(str(c).lower() for c in raw.get("carriers", ())),
+        carriers=tuple(str(c).lower() for c in carriers),
         max_channels=_parse_int(f"{label}.max_channels", raw.get("max_channels", 10), 1),
         cps=cps,
         dial_format=dial_format,
-        caller_id=raw.get("caller_id"),
+        caller_id=None if caller_id is None else str(caller_id),
     )
 
 
@@ -314,10 +335,28 @@ def _parse_trunks(name: str, value: Any) -> tuple[Trunk, ...]:
     return trunks
 
 
+def _parse_peers(name: str, value: Any) -> tuple[str, ...]:
+    """Addresses or networks from "127.0.0.1, 10.0.0.0/24" or a YAML list."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, (list, tuple)):
+        raise ConfigError(f"{name}: {value!r} is not a list of addresses")
+    peers = tuple(str(item).strip() for item in items if str(item).strip())
+    if not peers:
+        raise ConfigError(f"{name}: at least one address is needed")
+    for peer in peers:
+        try:
+            ipaddress.ip_network(peer, strict=False)
+        except ValueError:
+            raise ConfigError(f"{name}: {peer!r} is not an IP address or network") from None
+    return peers
+
+
 def _convert(name: str, key: str, value: Any) -> Any:
     kind = _FIELD_TYPES[key]
     if key == "trunks":
         return _parse_trunks(name, value)
+    if key == "agi_allowed_peers":
+        return _parse_peers(name, value)
     if key == "call_window":
         return parse_window(name, value)
     if key == "plan_time":
@@ -348,22 +387,69 @@ _FIELD_NAMES = tuple(f.name for f in fields(Settings))
 _FIELD_TYPES = {f.name: str(f.type) for f in fields(Settings)}
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping (the second would win silently)."""
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode,
+                                deep: bool = False) -> dict:
+    lines: dict = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            continue  # construct_mapping refuses it with its own message
+        line = key_node.start_mark.line + 1
+        if key in lines:
+            raise _DuplicateKey(f"{key!r} is given twice (lines {lines[key]} and {line})")
+        lines[key] = line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+                                 _mapping_without_duplicates)
+
+
 def _read_config_file(path: Path) -> dict[str, Any]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
+    except _DuplicateKey as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise ConfigError(f"config file {path} is not valid YAML{line}: {problem}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"config file {path}: the top level must be a mapping")
-    unknown = sorted(set(raw) - set(_FIELD_NAMES))
+    unknown = sorted(_shown(key) for key in raw if key not in _FIELD_NAMES)
     if unknown:
         raise ConfigError(f"config file {path}: unknown setting(s) {', '.join(unknown)}")
     return {key: _convert(f"{path}: {key}", key, value) for key, value in raw.items()}
 
 
+# CALLENGINE_* variables that are not settings: the config file, the lab and the tests.
+NOT_SETTINGS = ("CALLENGINE_CONFIG",)
+NOT_SETTINGS_PREFIXES = ("CALLENGINE_LAB_", "CALLENGINE_TEST_")
+
+
+def unknown_environment(environ: Mapping[str, str]) -> list[str]:
+    """CALLENGINE_* variables that match no setting (a typo is otherwise silently ignored)."""
+    known = {f"CALLENGINE_{key.upper()}" for key in _FIELD_NAMES} | set(NOT_SETTINGS)
+    return sorted(name for name in environ if name.startswith("CALLENGINE_")
+                  and name not in known and not name.startswith(NOT_SETTINGS_PREFIXES))
+
+
 def _read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    for name in unknown_environment(environ):
+        log.warning("%s: matches no setting; ignored", name)
     values = {}
     for key in _FIELD_NAMES:
         env_name = f"CALLENGINE_{key.upper()}"
@@ -397,8 +483,8 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"{name}: {str(getattr(settings, name))!r} is not an absolute path")
     if settings.max_attempts_per_day < 1:
         raise ConfigError("max_attempts_per_day: must be at least 1")
-    if settings.campaign_poll_interval <= 0:
-        raise ConfigError("campaign_poll_interval: must be above 0")
+    _check_every_field(settings)
+    _check_named_values(settings)
     _check_dialer(settings)
     _check_admin(settings)
 
@@ -416,12 +502,81 @@ def _check_dialer(settings: Settings) -> None:
                           f"still in progress (the longest lasts {longest_call:g} s)")
 
 
+MIN_INTERVAL = 0.5  # seconds: a shorter *_interval setting would make its loop spin
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DATABASE_BACKENDS = ("sqlite", "postgresql")
+
+
+def _has_control_character(text: str) -> bool:
+    """Line breaks, tabs, NUL... (Unicode Cc/Cf): in an AMI action they start new headers."""
+    return any(unicodedata.category(c) in ("Cc", "Cf") for c in text)
+
+
+def _check_value(name: str, value: Any) -> None:
+    """The rules every setting obeys, whatever its field: finite numbers, printable text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{name}: {value!r} is not a finite number")
+    if isinstance(value, (str, Path)) and _has_control_character(str(value)):
+        raise ConfigError(f"{name}: contains a control character (line break, tab or similar)")
+    if isinstance(value, (tuple, list)):
+        for index, item in enumerate(value):
+            _check_value(f"{name}[{index}]", item)
+    if isinstance(value, Trunk):
+        for item in fields(Trunk):
+            _check_value(f"{name}.{item.name}", getattr(value, item.name))
+
+
+def _check_every_field(settings: Settings) -> None:
+    """Rules by kind and by name, so that every setting (new ones too) is held to them."""
+    for item in fields(Settings):
+        name, value = item.name, getattr(settings, item.name)
+        _check_value(name, value)
+        if name.endswith("_port") and not 1 <= value <= 65535:
+            raise ConfigError(f"{name}: {value} is not a TCP port (1-65535)")
+        if name.endswith("_interval") and value < MIN_INTERVAL:
+            raise ConfigError(f"{name}: {value:g} s is below the minimum {MIN_INTERVAL:g} s")
+
+
+def _check_named_values(settings: Settings) -> None:
+    """Settings whose value must name something that exists."""
+    try:
+        ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"timezone: {settings.timezone!r} is not a known time zone "
+                          "(e.g. Asia/Ho_Chi_Minh)") from None
+    if settings.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"log_level: {settings.log_level!r} is not one of "
+                          f"{', '.join(LOG_LEVELS)}")
+    if settings.database_url:
+        _check_database_url(settings.database_url)
+    if settings.asterisk_group:
+        import grp
+
+        try:
+            grp.getgrnam(settings.asterisk_group)
+        except KeyError:
+            raise ConfigError(f"asterisk_group: no group {settings.asterisk_group!r} on "
+                              "this host") from None
+
+
+def _check_database_url(url: str) -> None:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        backend = make_url(url).get_backend_name()
+    except (ArgumentError, ValueError):
+        raise ConfigError("database_url: not a database URL (sqlite:///PATH or "
+                          "postgresql://USER@HOST/NAME)") from None
+    if backend not in DATABASE_BACKENDS:
+        raise ConfigError(f"database_url: {backend!r} is not one of "
+                          f"{', '.join(DATABASE_BACKENDS)}")
+
+
 def _check_admin(settings: Settings) -> None:
     if settings.admin_language not in ADMIN_LANGUAGES:
         raise ConfigError(f"admin_language: {settings.admin_language!r} is not one of "
                           f"{', '.join(ADMIN_LANGUAGES)}")
-    if not 0 < settings.admin_port < 65536:
-        raise ConfigError(f"admin_port: {settings.admin_port} is not a TCP port")
     for name in ("admin_max_request_mb", "admin_password_time_cost"):
         if getattr(settings, name) < 1:
             raise ConfigError(f"{name}: must be at least 1")

@@ -42,9 +42,12 @@ def parse_header(lines: list[str]) -> AgiRequest:
         if not sep or not name.startswith("agi_"):
             raise AgiProtocolError(f"not an AGI header line: {line[:60]!r}")
         env[name.strip()] = value.strip()
-    if "agi_network_script" not in env and "agi_request" not in env:
+    try:
+        script = env.get("agi_network_script") or urlsplit(env.get("agi_request", "")).path
+    except ValueError:
+        raise AgiProtocolError("AGI header with an agi_request that is not a URL") from None
+    if not script.strip("/"):
         raise AgiProtocolError("AGI header without agi_network_script or agi_request")
-    script = env.get("agi_network_script") or urlsplit(env["agi_request"]).path
     args = []
     for index in range(1, len(env) + 1):
         value = env.get(f"agi_arg_{index}")

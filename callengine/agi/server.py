@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
-from typing import Awaitable, Callable, Mapping
+from typing import Awaitable, Callable, Iterable, Mapping, Sequence
 
 from callengine.agi import protocol
 from callengine.agi.protocol import AgiProtocolError, AgiRequest
@@ -12,6 +13,24 @@ from callengine.agi.protocol import AgiProtocolError, AgiRequest
 log = logging.getLogger("callengine.agi")
 HEADER_TIMEOUT = 5.0
 REPLY_TIMEOUT = 5.0
+LOOPBACK = ("127.0.0.1", "::1")
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def networks(peers: Iterable[str]) -> tuple[Network, ...]:
+    """Addresses or networks ("10.0.0.5", "10.0.0.0/24") as networks; ValueError if not."""
+    return tuple(ipaddress.ip_network(peer.strip(), strict=False) for peer in peers)
+
+
+def peer_allowed(address: str, allowed: Sequence[Network]) -> bool:
+    """Whether a peer address (IPv4, IPv6 or IPv4-mapped IPv6) is in one of the networks."""
+    try:
+        ip = ipaddress.ip_address(address.split("%")[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip.version == net.version and ip in net for net in allowed)
 
 
 class AgiSession:
@@ -48,10 +67,15 @@ Handler = Callable[[AgiRequest, AgiSession], Awaitable[None]]
 
 
 class FastAgiServer:
-    def __init__(self, host: str, port: int, handlers: Mapping[str, Handler]) -> None:
+    """Serves AGI() calls from the allowed peers (Asterisk), at most max_connections at once."""
+
+    def __init__(self, host: str, port: int, handlers: Mapping[str, Handler], *,
+                 allowed_peers: Iterable[str] = LOOPBACK, max_connections: int = 32) -> None:
         self.host = host
         self.port = port
         self.handlers = dict(handlers)
+        self.allowed = networks(allowed_peers)
+        self.max_connections = max_connections
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[asyncio.Task] = set()
 
@@ -70,7 +94,22 @@ class FastAgiServer:
         if self._server is not None:
             await self._server.wait_closed()
 
+    def _refused(self, writer: asyncio.StreamWriter) -> str | None:
+        """Why a new connection is closed at once, or None to serve it."""
+        peer = writer.get_extra_info("peername")
+        address = str(peer[0]) if peer else ""
+        if not peer_allowed(address, self.allowed):
+            return f"peer {address or '?'} is not an allowed Asterisk address (agi_allowed_peers)"
+        if len(self._connections) >= self.max_connections:
+            return f"{self.max_connections} connections already open (agi_max_connections)"
+        return None
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        refusal = self._refused(writer)
+        if refusal is not None:
+            log.warning("AGI connection refused: %s", refusal)
+            writer.close()
+            return
         task = asyncio.current_task()
         self._connections.add(task)
         try:
@@ -93,7 +132,10 @@ class FastAgiServer:
 async def _read_header(reader: asyncio.StreamReader) -> AgiRequest:
     lines: list[str] = []
     while True:
-        raw = await reader.readline()
+        try:
+            raw = await reader.readline()
+        except ValueError:  # asyncio: a line over the reader's limit
+            raise AgiProtocolError("AGI header line too long") from None
         if not raw:
             raise AgiProtocolError("connection closed before the AGI header ended")
         if not raw.endswith(b"\n"):

@@ -11,9 +11,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from callengine import contract
 from callengine.clock import from_db, to_db
 from callengine.dialer import outcome as oc
+from callengine.dialer.answers import AnswerBook, flag_callback
 from callengine.dialer.retry import RetryPolicy
 from callengine.dialer.window import Window
 from callengine.flags import FlagWriter
@@ -23,11 +23,10 @@ from callengine.store.db import Database
 from callengine.store.hiccups import is_write_lock
 from callengine.store.models import (
     ATTEMPT_ANSWERED, ATTEMPT_ENDED, ATTEMPT_ORIGINATING, ATTEMPT_RINGING, LIVE_ATTEMPT_STATES,
-    TASK_DIALING, TASK_DONE, TASK_EXHAUSTED, TASK_PENDING, Answer, CallAttempt, CallTask, Person,
+    TASK_DIALING, TASK_DONE, TASK_EXHAUSTED, TASK_PENDING, CallAttempt, CallTask, Person,
 )
 
 log = logging.getLogger("callengine.attempts")
-VALUE_PENDING = "pending"  # a spoken answer recorded, not yet recognised
 
 
 @dataclass(frozen=True)
@@ -37,23 +36,6 @@ class DueTask:
     phone: str
     carrier: str
     greeting: str | None = None  # sound path (Asterisk's view, no extension), set at plan time
-
-
-@dataclass(frozen=True)
-class SpokenAnswerRecord:
-    """A recognised spoken answer as stored: audio_path is the recording's file name."""
-
-    question_id: str
-    key: str
-    value: str
-    transcript: str
-    confidence: float | None
-    audio_path: str
-
-    def apply(self, row: Answer) -> None:
-        row.key, row.value, row.source = self.key, self.value, contract.SOURCE_SPEECH
-        row.transcript, row.confidence = self.transcript, self.confidence
-        row.audio_path = self.audio_path
 
 
 @dataclass(frozen=True)
@@ -92,6 +74,7 @@ class AttemptRecords:
         self.window = window
         self.server_id = server_id
         self.flags = FlagWriter(questionnaire)
+        self.answers = AnswerBook(db, questionnaire, self.flags, server_id)
 
     def due_tasks(self, day: date, now: datetime, limit: int,
                   skip: Collection[int] = ()) -> list[DueTask]:
@@ -165,106 +148,13 @@ class AttemptRecords:
                       .values(state=ATTEMPT_ANSWERED, answered_at=to_db(now)))
 
     def save_answers(self, attempt_id: str, keys: dict[str, str], now: datetime) -> None:
+        """The dialplan's keys of a live answer event (the answer owner decides)."""
         with self.db.session() as s:
-            self._upsert_answers(s, attempt_id, keys, now)
-
-    def _upsert_answers(self, s: Session, attempt_id: str, keys: dict[str, str],
-                        now: datetime) -> None:
-        """Store the dialplan's answers. A key decides, except that a pending spoken answer
-        ("~<try>") replaces only an unclear one, and the same key as a spoken answer keeps
-        that answer's transcript and audio."""
-        existing = {a.question_id: a for a in s.scalars(
-            select(Answer).where(Answer.attempt_id == attempt_id))}
-        for qid, key in keys.items():
-            if qid not in self.questionnaire.question_ids:
-                continue
-            row = existing.get(qid)
-            pending_try = contract.pending_try(key)
-            if pending_try is not None:
-                audio = contract.recording_name(attempt_id, qid, pending_try)
-                if row is None:
-                    row = Answer(attempt_id=attempt_id, question_id=qid, created_at=to_db(now))
-                    s.add(row)
-                elif row.value != "unknown" or row.audio_path == audio:
-                    continue  # a later recording may hold what an unclear one did not
-                row.value, row.key, row.source = VALUE_PENDING, key, contract.SOURCE_SPEECH
-                row.transcript = row.confidence = None
-                row.audio_path = audio
-                continue
-            value = self.questionnaire.value_of(qid, key)
-            if row is None:
-                s.add(Answer(attempt_id=attempt_id, question_id=qid, value=value, key=key,
-                             source=contract.SOURCE_DTMF, created_at=to_db(now)))
-            elif row.key != key:
-                row.value, row.key, row.source = value, key, contract.SOURCE_DTMF
-                row.transcript = row.confidence = row.audio_path = None
-        if contract.CALLBACK_ANSWER in keys:
-            self._flag_callback(s, attempt_id)
-
-    def save_spoken(self, attempt_id: str, spoken: SpokenAnswerRecord, now: datetime) -> None:
-        """Store a recognised spoken answer at once (durable before the dialplan moves on).
-        One recognised after its call ended (the resident hung up meanwhile) raises the flags
-        it implies, as finish() already ran them without it."""
-        with self.db.session() as s:
-            row = s.scalars(select(Answer).where(
-                Answer.attempt_id == attempt_id,
-                Answer.question_id == spoken.question_id)).first()
-            if row is None:
-                row = Answer(attempt_id=attempt_id, question_id=spoken.question_id,
-                             created_at=to_db(now))
-                s.add(row)
-            spoken.apply(row)
-            attempt = s.get(CallAttempt, attempt_id)
-            if attempt is not None and attempt.state == ATTEMPT_ENDED:
-                s.flush()
-                s.expire(attempt, ["answers"])
-                self.flags.for_attempt(s, s.get(CallTask, attempt.task_id), attempt, now)
-
-    def pending_spoken(self, limit: int) -> list[tuple[int, str, str, str]]:
-        """(answer id, attempt id, question, recording) of this server's spoken answers still
-        to recognise, from calls that have ended."""
-        with self.db.session() as s:
-            rows = s.execute(
-                select(Answer.id, Answer.attempt_id, Answer.question_id, Answer.audio_path)
-                .join(CallAttempt, CallAttempt.id == Answer.attempt_id)
-                .where(Answer.value == VALUE_PENDING, CallAttempt.state == ATTEMPT_ENDED,
-                       CallAttempt.server_id == self.server_id)
-                .order_by(Answer.id).limit(limit)).all()
-        return [tuple(r) for r in rows]
-
-    def resolve_spoken(self, answer_id: int, spoken: SpokenAnswerRecord | None,
-                       now: datetime) -> None:
-        """A pending answer recognised after its call: store it (None: nothing was said, so
-        no answer) and raise the flags it implies."""
-        with self.db.session() as s:
-            row = s.get(Answer, answer_id, with_for_update=True)
-            if row is None or row.value != VALUE_PENDING:
-                return
-            attempt = s.get(CallAttempt, row.attempt_id)
-            if spoken is None:
-                s.delete(row)
-            else:
-                spoken.apply(row)
-            s.flush()
-            s.expire(attempt, ["answers"])
-            task = s.get(CallTask, attempt.task_id)
-            self.flags.for_attempt(s, task, attempt, now)
-
-    def answer_recordings(self, attempt_id: str) -> set[str]:
-        """Recordings an attempt's answers still refer to."""
-        with self.db.session() as s:
-            return {p for p in s.scalars(select(Answer.audio_path).where(
-                Answer.attempt_id == attempt_id, Answer.audio_path.is_not(None)))}
+            self.answers.record_keys(s, attempt_id, keys, now)
 
     def request_callback(self, attempt_id: str) -> None:
         with self.db.session() as s:
-            self._flag_callback(s, attempt_id)
-
-    @staticmethod
-    def _flag_callback(s: Session, attempt_id: str) -> None:
-        task_id = s.scalar(select(CallAttempt.task_id).where(CallAttempt.id == attempt_id))
-        s.execute(update(CallTask).where(CallTask.id == task_id)
-                  .values(callback_requested=True))
+            flag_callback(s, attempt_id)
 
     def finish(self, attempt_id: str, ending: Ending, now: datetime) -> bool:
         """Close an attempt, store its answers and schedule the task; False if already closed."""
@@ -278,7 +168,7 @@ class AttemptRecords:
             attempt.detail, attempt.stage = ending.detail, ending.stage
             attempt.ended_at = to_db(now)
             if ending.answers:
-                self._upsert_answers(s, attempt_id, ending.answers, now)
+                self.answers.record_keys(s, attempt_id, ending.answers, now)
             task = s.get(CallTask, attempt.task_id, with_for_update=True)
             next_at = self._schedule(s, task, ending.outcome, now)
             s.flush()

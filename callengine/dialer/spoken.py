@@ -12,15 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from callengine import contract
 from callengine.agi.protocol import AgiRequest
 from callengine.agi.server import AgiSession
 from callengine.clock import Clock
-from callengine.dialer.records import AttemptRecords, SpokenAnswerRecord
+from callengine.dialer.answers import AnswerBook, SpokenAnswerRecord
 from callengine.errors import CallengineError
 from callengine.questionnaire import Question, Questionnaire
+from callengine.speech.mapping import CALLBACK
 from callengine.speech.pool import Recognition, RecognitionPool
 
 log = logging.getLogger("callengine.speech")
@@ -32,17 +34,20 @@ MAX_FAILURES = 3  # then the answer goes to a supervisor as unknown
 PURGE_INTERVAL = 3600.0  # seconds between deletions of recordings past their keeping time
 
 
-def key_for(question: Question, answer: str) -> str:
-    """The dialplan key a spoken answer stands for ('?' when it was not understood)."""
+def key_for(question: Question, answer: str, callback_key: str = "0") -> str:
+    """The dialplan key a spoken answer stands for ('?' when it was not understood; the
+    call-back key for a spoken call-back request)."""
+    if answer == CALLBACK:
+        return callback_key
     keys = sorted(k for k, value in question.keys.items() if value == answer)
     return keys[0] if keys and answer != "unknown" else contract.KEY_UNKNOWN
 
 
 class SpokenAnswers:
-    def __init__(self, *, records: AttemptRecords, questionnaire: Questionnaire,
+    def __init__(self, *, answers: AnswerBook, questionnaire: Questionnaire,
                  pool: RecognitionPool, recordings: Path, reply_timeout: float,
                  clock: Clock, keep_days: int = 30) -> None:
-        self.records = records
+        self.answers = answers
         self.questionnaire = questionnaire
         self.pool = pool
         self.recordings = recordings  # the dialplan's recordings folder, as seen from here
@@ -64,6 +69,10 @@ class SpokenAnswers:
             log.warning("recognize: bad arguments %r", [a[:40] for a in request.args])
             return
         attempt_id, question, try_no = parsed
+        if not self.answers.is_live_call(attempt_id, request.uniqueid):
+            log.warning("recognize: refused, attempt %s is not a live call of this server on "
+                        "that channel", attempt_id)
+            return
         name = contract.recording_name(attempt_id, question.id, try_no)
         job = asyncio.ensure_future(self._recognize_now(attempt_id, question, try_no))
         self._in_call[name] = job
@@ -96,19 +105,25 @@ class SpokenAnswers:
         if not recognition.heard:
             return contract.KEY_NOTHING_HEARD
         spoken = self._record(question, recognition, name)
-        self.records.save_spoken(attempt_id, spoken, self.clock.now())
         self._log(attempt_id, spoken, recognition)
+        if recognition.answer == CALLBACK:  # the dialplan flags it and asks again
+            return spoken.key
+        if not self.answers.record_spoken(attempt_id, spoken, self.clock.now()):
+            log.warning("attempt %s %s: a key was pressed; the spoken answer is not kept",
+                        attempt_id, question.id)
+            return None
         return spoken.key
 
     async def _recognize(self, name: str, question: Question) -> Recognition:
         if not self.available:
             return Recognition(heard=False, error="speech recognition unavailable")
-        return await self.pool.recognize(self.recordings / name, question)
+        return await self.pool.recognize(self.recordings / name, question, in_call=True)
 
     def _record(self, question: Question, recognition: Recognition,
                 name: str) -> SpokenAnswerRecord:
         return SpokenAnswerRecord(
-            question_id=question.id, key=key_for(question, recognition.answer),
+            question_id=question.id,
+            key=key_for(question, recognition.answer, self.questionnaire.callback_key),
             value=recognition.answer, transcript=recognition.text,
             confidence=recognition.confidence, audio_path=name)
 
@@ -157,7 +172,7 @@ class SpokenAnswers:
         """Recognise a batch of answers left pending; how many were tried."""
         async with self._pending_lock:  # the background loop and settle_pending never overlap
             mono = self.clock.monotonic()
-            rows = self.records.pending_spoken(limit=4 * self.pool.workers + len(self._failures))
+            rows = self.answers.pending(limit=4 * self.pool.workers + len(self._failures))
             batch = [row for row in rows
                      if self._due(row[0], mono) and row[3] not in self._in_call]
             for answer_id, attempt_id, qid, name in batch:
@@ -179,7 +194,7 @@ class SpokenAnswers:
         elif not self.available:  # no recogniser: a supervisor listens instead
             spoken = unknown
         else:
-            recognition = await self.pool.recognize(path, question)
+            recognition = await self.pool.recognize(path, question, in_call=False)
             if recognition.error:
                 count = self._failures.get(answer_id, (0, 0.0))[0] + 1
                 log.warning("attempt %s %s: pending answer not recognised (%s), try %d of %d",
@@ -190,8 +205,11 @@ class SpokenAnswers:
                 spoken = unknown  # give up: a supervisor listens instead
             else:
                 spoken = self._record(question, recognition, name) if recognition.heard else None
+        callback = spoken is not None and spoken.value == CALLBACK
+        if callback:  # heard after the call: flagged like key 0, the question stays open
+            spoken = replace(spoken, key=contract.KEY_UNKNOWN, value="unknown")
         self._failures.pop(answer_id, None)
-        self.records.resolve_spoken(answer_id, spoken, self.clock.now())
+        self.answers.resolve_pending(answer_id, spoken, self.clock.now(), callback=callback)
 
     def purge_expired(self, keep_days: int) -> int:
         """Delete recordings older than keep_days (by file time); how many were deleted."""
@@ -210,7 +228,7 @@ class SpokenAnswers:
 
     def discard_unused(self, attempt_id: str) -> None:
         """Delete an ended call's recordings that no answer refers to (keyed answers)."""
-        keep = self.records.answer_recordings(attempt_id)
+        keep = self.answers.recordings(attempt_id)
         for path in self.recordings.glob(f"{attempt_id}-*.wav"):
             if path.name not in keep:
                 path.unlink(missing_ok=True)

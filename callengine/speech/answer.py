@@ -2,7 +2,7 @@
 
     recognizer = shared_recognizer("viet-asr")          # loaded once per process
     result = recognize_answer(wav, questionnaire.question("fever"), recognizer)
-    result.answer.answer   # 'yes' | 'no' | 'unknown' (unknown: flag for review with the audio)
+    result.answer.answer   # yes / no / unknown (review with the audio) / callback (like key 0)
     result.as_dict()       # {"text", "answer", "confidence", "matched", "reason"[, "number"]}
 
 Errors are CallengineError subclasses (RecognizerUnavailable, RecognitionFailed): a worker

@@ -22,6 +22,7 @@ How a transcript is read:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -29,6 +30,16 @@ from callengine.questionnaire import Question
 from callengine.speech.vietnamese import NumberSpan, find_numbers, fold, tokens, tone_fold
 
 DEFAULT_THRESHOLD = 0.5  # answers recognised with a lower confidence go to a human
+CALLBACK = "callback"  # the resident asks to talk to a health worker: counts like key 0
+_STAFF = r"(?:cán bộ|bác sĩ|bác sỹ|y tá|y sĩ|nhân viên|người|ai đó|ai|trạm y tế|cô y tá)"
+# Asking for a person, in the words of the three regions: counts like key 0 at any question.
+CALLBACK_PATTERNS = tuple(re.compile(p) for p in (
+    r"\b(?:gọi|kêu|điện) lại\b",
+    r"\bgọi (?:cho|giùm|giúp|dùm) (?:tôi|tui|em|con|cháu|bác|mình)\b",
+    rf"\b(?:gặp|nói chuyện với|nói chuyện|nói với|kết nối với|chuyển máy cho|chuyển cho|"
+    rf"kêu|biểu) (?:\w+ )?{_STAFF}\b",
+    r"\b(?:cần|muốn|xin) (?:được )?tư vấn\b",
+))
 
 # Negate the symptom after them; alone, they mean no.
 NEGATORS = (
@@ -36,7 +47,26 @@ NEGATORS = (
     "không có bị", "chưa", "chưa có", "chưa bị", "chưa thấy", "chẳng", "chẳng có", "chẳng bị",
     "chả", "chả có", "chả bị", "hết", "hết bị", "khỏi", "đâu có", "khong", "ko", "k", "kg",
     "hông", "hổng", "hong", "hem", "hok", "ko có", "k có", "hông có", "hổng có", "ko bị", "k bị",
-    "hông bị", "hổng bị",
+    "hông bị", "hổng bị", "hỏng", "hỏng có", "hỏng bị", "hổng có bị", "hông có bị",
+    # Rhetorical: a question word that means "not at all" ("làm gì có" = there is none).
+    "làm gì có", "làm gì mà", "làm gì bị", "làm chi có", "mần chi có", "làm răng có",
+    "răng mà có", "mô có", "nào có", "có đâu", "có mô", "có chi mô", "có chi đâu",
+    "có gì đâu", "có gì mô", "không có mô", "hông có mô", "không có chi", "đâu mà",
+    "chẳng có gì", "không có đâu", "hổng có đâu", "hông có đâu", "làm răng có được",
+    "làm sao có được", "làm gì có được",
+)
+# After a symptom or an answer word they make it "not at all" ("sốt gì đâu", "có sốt đâu",
+# central "có chi mô"); "không có đâu" stays no.
+AFTER_NEGATORS = ("đâu", "mô", "gì đâu", "chi mô", "gì mô", "chi đâu", "đâu mà", "đâu có")
+# Words meaning no that no questionnaire lists: regional "it is nothing".
+NO_PHRASES = (
+    "không răng", "không can chi", "không sao mô", "không sao đâu", "hổng sao", "hông sao",
+    "khỏe re", "vẫn khỏe re", "bình thường mà", "ổn áp", "không hề chi", "không việc gì",
+)
+# Soften an answer without changing it ("chắc là không" = no, "hình như có" = yes).
+HEDGES = (
+    "chắc", "chắc là", "chắc cũng", "hình như", "hình như là", "có lẽ", "có lẽ là", "dường như",
+    "chắc có lẽ", "chắc chắn", "chắc chắn là", "tôi nghĩ là", "tôi thấy", "em thấy", "chắc vậy",
 )
 # May stand before a symptom without changing it ("vẫn còn sốt", "không có bị ho").
 PREFIXES = (
@@ -49,8 +79,9 @@ TOPIC = ("thì",)  # "sốt thì không": the answer follows
 UNSURE = (
     "không biết", "chưa biết", "chả biết", "hổng biết", "ko biết", "k biết", "không rõ",
     "chưa rõ", "không nhớ", "không chắc", "chưa chắc", "chưa đo", "không đo", "chưa kiểm tra",
-    "không hiểu", "nói lại", "nhắc lại", "gì cơ", "cái gì", "có lẽ", "hình như", "chắc là",
-    "đỡ", "bớt", "giảm", "lúc có lúc không",
+    "không hiểu", "nói lại", "nhắc lại", "gì cơ", "cái gì", "đỡ", "bớt", "giảm",
+    "lúc có lúc không", "chưa chắc chắn", "không chắc chắn", "hổng chắc", "hông biết",
+    "hổng rõ", "không hay", "răng cơ", "chi rứa", "cái chi", "hả cô", "nói chi",
 )
 # Carry no answer and are never accent-folded: particles, pronouns, address terms, and
 # common words whose folded form is an answer word ("cảm ơn" is not "ổn", "họ" not "ho").
@@ -59,7 +90,13 @@ NEUTRAL = (
     "thưa", "xin", "tôi", "tui", "em", "anh", "chị", "cô", "chú", "bác", "ông", "bà", "con",
     "cháu", "mình", "họ", "nó", "lắm", "quá", "cảm ơn", "ơn", "ôn", "dùng", "cố", "cổ", "cơ",
     "hồ", "hộ", "hố", "bí", "khoe", "khói", "nông", "mét", "cha", "chà", "chàng", "chúa",
-    "hồng", "vàng", "hét", "sọt", "độ", "nhiệt độ", "đo", "đồ", "bột", "gì", "đâu",
+    "hồng", "vàng", "hét", "sọt", "độ", "nhiệt độ", "đo", "đồ", "bột", "gì",
+    # Kinship terms and fillers of the north, the centre and the south.
+    "thưa cô", "thưa chú", "thưa bác", "thưa anh", "thưa chị", "dạ thưa", "o", "mệ", "mạ", "mi",
+    "tau", "tao", "bầy tui", "tụi", "tụi em", "tụi tui", "má", "mẹ", "bố", "cậu", "dì", "mợ",
+    "thím", "dượng", "ngoại", "nội", "chớ", "chứ", "nè", "á", "đó", "nghen", "nghe", "hen",
+    "luôn", "rứa", "ri", "nờ", "tê", "hỉ", "hè", "nì", "ấy", "đấy", "này", "ừ thì", "ờ thì",
+    "ớ", "hử", "hà", "vậy đó", "thôi", "cả", "siếc", "miếc", "chi",
 )
 
 
@@ -100,12 +137,22 @@ class _Lexicon:
 ACCENTLESS_TAGS = ("yes", "no", "neg", "sym", "other", "prefix")  # may be typed without accents
 
 
+def _heads(symptoms, taken) -> tuple[str, ...]:
+    """First words of multi-word symptoms that are not words of their own ("đau" of "đau
+    họng", "tức" of "tức ngực"): negated alone ("không đau") they answer no."""
+    heads = {phrase.split()[0] for phrase in symptoms if " " in phrase}
+    return tuple(sorted(heads - taken))
+
+
 def _entries(yes, no, symptoms, others, qid) -> list[tuple[str, str, str | None]]:
-    tables = [("yes", yes), ("no", no), ("neg", NEGATORS), ("prefix", PREFIXES),
-              ("topic", TOPIC), ("unsure", UNSURE)]
+    tables = [("yes", yes), ("no", no + NO_PHRASES), ("neg", NEGATORS), ("prefix", PREFIXES),
+              ("topic", TOPIC), ("unsure", UNSURE), ("postneg", AFTER_NEGATORS),
+              ("hedge", HEDGES)]
     rows = [(phrase, tag, None) for tag, words in tables for phrase in words]
     rows += [(phrase, "sym", qid) for phrase in symptoms]
     rows += [(phrase, "other", owner) for phrase, owner in others]
+    taken = {phrase for phrase, _, _ in rows} | set(NEUTRAL)
+    rows += [(head, "head", qid) for head in _heads(symptoms, taken)]
     return rows
 
 
@@ -188,6 +235,20 @@ def _after_topic(items: list[_Item], k: int, used: set[int]) -> int | None:
     return None
 
 
+def _rhetorical(items: list[_Item], k: int, used: set[int]) -> str | None:
+    """The "đâu" / "mô" / "gì đâu" after item k (fillers between), which makes it no; the
+    word said again after it ("sốt đâu mà sốt") belongs to it."""
+    for m in range(k + 1, len(items)):
+        if items[m].has("postneg") and m not in used:
+            used.add(m)
+            if m + 1 < len(items) and items[m + 1].text == items[k].text:
+                used.add(m + 1)
+            return items[m].text
+        if not items[m].has("neutral"):
+            return None
+    return None
+
+
 def _symptom(items: list[_Item], k: int, used: set[int]) -> tuple[str, str]:
     """(value, phrase) of the symptom at k with the negators / prefixes before it."""
     j = k - 1
@@ -201,7 +262,20 @@ def _symptom(items: list[_Item], k: int, used: set[int]) -> tuple[str, str]:
     if answer is not None:
         value = "yes" if items[answer].has("yes") else "no"
         phrase += f" {items[k + 1].text} {items[answer].text}"
+    elif (after := _rhetorical(items, k, used)) is not None:
+        value, phrase = "no", f"{phrase} {after}"
     return value, phrase
+
+
+def _negated_head(items: list[_Item], k: int, used: set[int]) -> str | None:
+    """ "không đau" for "đau họng": the phrase when a head word follows a negator."""
+    j = k - 1
+    while j >= 0 and j not in used and items[j].has("prefix") and not items[j].has("neg"):
+        j -= 1
+    if j < 0 or j in used or not items[j].has("neg"):
+        return None
+    used.update(range(j, k + 1))
+    return " ".join(it.text for it in items[j:k + 1])
 
 
 @dataclass
@@ -209,6 +283,7 @@ class _Heard:
     signals: list = field(default_factory=list)  # (position, 'yes'|'no', phrase)
     others: list = field(default_factory=list)  # other questions' symptoms
     unsure: list = field(default_factory=list)  # "không biết", ...
+    hedges: list = field(default_factory=list)  # "chắc là", "hình như": noted, not decisive
     elsewhere: list = field(default_factory=list)  # "bị cảm": about an unknown word
 
 
@@ -221,23 +296,30 @@ def _signals(items: list[_Item]) -> _Heard:
     used: set[int] = set()
     heard = _Heard()
     for k, item in enumerate(items):
+        if k in used:
+            continue
         if item.has("sym", "other"):
             value, phrase = _symptom(items, k, used)
             if item.has("sym"):
                 heard.signals.append((k, value, phrase))
             else:
                 heard.others.append(f"{phrase!r} ({item.owner})")
+        elif item.has("head") and (phrase := _negated_head(items, k, used)) is not None:
+            heard.signals.append((k, "no", phrase))
     for k, item in enumerate(items):
         if k in used:
             continue
         if item.has("unsure"):
             heard.unsure.append(item.text)
+        elif item.has("hedge"):
+            heard.hedges.append(item.text)
         elif _about_other_word(items, k):
             heard.elsewhere.append(f"{item.text} {items[k + 1].text}")
-        elif item.has("yes"):
-            heard.signals.append((k, "yes", item.text))
-        elif item.has("no", "neg"):
-            heard.signals.append((k, "no", item.text))
+        elif item.has("yes", "no", "neg"):
+            value = "yes" if item.has("yes") else "no"
+            after = _rhetorical(items, k, used)
+            phrase = item.text if after is None else f"{item.text} {after}"
+            heard.signals.append((k, "no" if after else value, phrase))
     heard.signals.sort()
     return heard
 
@@ -267,7 +349,8 @@ def _by_words(heard: _Heard) -> SpokenAnswer:
     if len(values) == 1:
         value = values.pop()
         matched = ", ".join(phrase for _, _, phrase in heard.signals)
-        return SpokenAnswer(value, matched, f"{value}: {matched!r}")
+        hedged = f" (hedged: {heard.hedges[0]!r})" if heard.hedges else ""
+        return SpokenAnswer(value, matched, f"{value}: {matched!r}{hedged}")
     if values:
         first = {value: phrase for _, value, phrase in reversed(heard.signals)}
         return SpokenAnswer("unknown", None,
@@ -281,12 +364,26 @@ def _by_words(heard: _Heard) -> SpokenAnswer:
     return SpokenAnswer("unknown", None, "no answer word")
 
 
+def _callback_request(words: list[str]) -> str | None:
+    """The words that ask for a health worker ("gọi lại cho tôi", "cho tôi gặp cán bộ")."""
+    said = " ".join(words)
+    for pattern in CALLBACK_PATTERNS:
+        match = pattern.search(said)
+        if match:
+            return match.group(0)
+    return None
+
+
 def map_transcript(text: str, question: Question, *, confidence: float | None = None,
                    threshold: float = DEFAULT_THRESHOLD) -> SpokenAnswer:
-    """The answer ('yes', 'no' or 'unknown') a transcript gives to a question."""
+    """The answer ('yes', 'no', 'unknown', or 'callback': the resident asks for a health
+    worker, like key 0) a transcript gives to a question."""
     words = tokens(text)
     if not words:
         return SpokenAnswer("unknown", None, "empty transcript")
+    request = _callback_request(words)
+    if request is not None and (confidence is None or confidence >= threshold):
+        return SpokenAnswer(CALLBACK, request, f"asks for a call back: {request!r}")
     numbers = find_numbers(words)
     temperature = _temperature(numbers, question)
     number = temperature.value if temperature else (numbers[0].value if numbers else None)

@@ -25,6 +25,7 @@ from callengine.questionnaire import Question
 from callengine.speech.audio import (
     TELEPHONE_RATE, load_pcm16, trim_to_voice, voiced_seconds, write_pcm16,
 )
+from callengine.speech.queue import AFTER_CALL, IN_CALL, PriorityGate, QueueFull
 
 log = logging.getLogger("callengine.speech")
 MIN_VOICED_SECONDS = 0.15  # less than this above the noise floor: nothing was said
@@ -105,11 +106,13 @@ def recognize_file(path: str, question: Question, threshold: float,
 class RecognitionPool:
     """A process pool of recognisers with an async front."""
 
-    def __init__(self, workers: int, recognizer: str, options: dict, threshold: float) -> None:
+    def __init__(self, workers: int, recognizer: str, options: dict, threshold: float, *,
+                 max_queued: int = 16) -> None:
         self.workers = max(1, workers)
         self.recognizer = recognizer
         self.options = dict(options)
         self.threshold = threshold
+        self.gate = PriorityGate(self.workers, max_queued)  # in-call answers first
         self._executor = self._new_executor()
 
     def _new_executor(self) -> ProcessPoolExecutor:
@@ -130,7 +133,17 @@ class RecognitionPool:
         if problems:
             raise CallengineError("speech recognition unavailable: " + "; ".join(problems))
 
-    async def recognize(self, path: Path, question: Question) -> Recognition:
+    async def recognize(self, path: Path, question: Question, *,
+                        in_call: bool = True) -> Recognition:
+        """Recognise when a worker is free (in-call requests before after-call ones); an
+        error result when too many wait already (speech_max_queued)."""
+        try:
+            async with self.gate.slot(IN_CALL if in_call else AFTER_CALL):
+                return await self._run(path, question)
+        except QueueFull as exc:
+            return Recognition(heard=False, error=f"{exc} (speech_max_queued)")
+
+    async def _run(self, path: Path, question: Question) -> Recognition:
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._executor, recognize_file, str(path),

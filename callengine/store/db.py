@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from callengine.errors import CallengineError
+from callengine.private_files import create_private_file, private_dir
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -31,15 +32,33 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for the URL; SQLite files get WAL mode and their folder created."""
+    """An engine for the URL; SQLite files get WAL mode, and a new one is created readable by
+    its owner only (0600, in a 0700 folder; SQLite gives its -wal and -shm files the same
+    mode). Errors never carry statement parameters (names, phones, IDs)."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.removeprefix("sqlite:///"))
+        private_dir(path.parent)
+        create_private_file(path)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "handle_error", _without_row_values)
     return engine
+
+
+def _without_row_values(context) -> None:
+    """Keep only the driver's first line: PostgreSQL's DETAIL repeats the row's values
+    ("Key (national_id)=(038...) already exists"), which must not reach a log."""
+    original, wrapped = context.original_exception, context.sqlalchemy_exception
+    primary = getattr(getattr(original, "diag", None), "message_primary", None)
+    if not primary:
+        return
+    original.args = (primary,)
+    if wrapped is not None:
+        kind = type(original)
+        wrapped.args = (f"({kind.__module__}.{kind.__name__}) {primary}",)
 
 
 def migrate(engine: Engine) -> None:

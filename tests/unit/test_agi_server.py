@@ -24,10 +24,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def header(script: str = "recognize", args: tuple[str, ...] = (ATTEMPT, "fever", "1")) -> bytes:
+def header(script: str = "recognize", args: tuple[str, ...] | None = None,
+           attempt: str = ATTEMPT) -> bytes:
+    args = (attempt, "fever", "1") if args is None else args
     lines = ["agi_network: yes", f"agi_network_script: {script}",
              f"agi_request: agi://127.0.0.1/{script}", "agi_channel: PJSIP/viettel-00000001",
-             f"agi_uniqueid: {ATTEMPT}", "agi_version: 22.5.2", "agi_context: callengine-listen"]
+             f"agi_uniqueid: {attempt}", "agi_version: 22.5.2", "agi_context: callengine-listen"]
     lines += [f"agi_arg_{i}: {value}" for i, value in enumerate(args, 1)]
     return ("\n".join(lines) + "\n\n").encode()
 
@@ -78,10 +80,11 @@ async def rest(reader: asyncio.StreamReader, timeout: float = 3.0) -> bytes:
 
 
 async def asterisk_call(server: FastAgiServer, reply: bytes = b"200 result=1\n",
-                        script: str = "recognize") -> tuple[bytes, bytes]:
+                        script: str = "recognize",
+                        attempt: str = ATTEMPT) -> tuple[bytes, bytes]:
     """One AGI() call as Asterisk makes it: (the command line received, what came after)."""
     reader, writer = await connect(server)
-    writer.write(header(script))
+    writer.write(header(script, attempt=attempt))
     await writer.drain()
     command = await asyncio.wait_for(reader.readline(), 3)
     if command:
@@ -277,4 +280,82 @@ def test_the_engine_refuses_to_start_when_the_agi_port_is_taken():
             await taken.close()
         assert "agi_port" in message and str(taken.port) in message and "\n" not in message
         assert pool.closed  # the recognition workers are not left behind
+    run(scenario)
+
+
+# --- who may connect ------------------------------------------------------------------
+
+async def call_from(server: FastAgiServer, source: str) -> bytes:
+    """The first command line an AGI() call from the source address gets (b"": refused)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port,
+                                                   local_addr=(source, 0))
+    try:
+        writer.write(header())
+        await writer.drain()
+    except ConnectionError:
+        pass
+    try:
+        command = await asyncio.wait_for(reader.readline(), 3)
+    except ConnectionResetError:  # closed while the header was still unread
+        command = b""
+    if command:
+        writer.write(b"200 result=1\n")
+        await writer.drain()
+    await rest(reader)
+    writer.close()
+    return command
+
+
+def test_a_peer_that_is_not_an_allowed_asterisk_address_gets_nothing():
+    async def scenario():
+        handler = Recorder()
+        server = FastAgiServer("127.0.0.1", free_port(), {"recognize": handler},
+                               allowed_peers=("127.0.0.2",))
+        await server.start()
+        try:
+            assert await call_from(server, "127.0.0.1") == b""
+            assert handler.requests == []
+            assert (await call_from(server, "127.0.0.2")).startswith(b"SET VARIABLE CE_HEARD")
+        finally:
+            await server.close()
+        assert len(handler.requests) == 1
+    run(scenario)
+
+
+def test_the_default_allows_loopback_only():
+    assert agi_server.peer_allowed("127.0.0.1", agi_server.networks(agi_server.LOOPBACK))
+    assert agi_server.peer_allowed("::1", agi_server.networks(agi_server.LOOPBACK))
+    assert agi_server.peer_allowed("::ffff:127.0.0.1", agi_server.networks(agi_server.LOOPBACK))
+    assert not agi_server.peer_allowed("10.0.0.7", agi_server.networks(agi_server.LOOPBACK))
+    assert agi_server.peer_allowed("10.0.0.7", agi_server.networks(["10.0.0.0/24"]))
+    assert not agi_server.peer_allowed("", agi_server.networks(agi_server.LOOPBACK))
+
+
+def test_connections_over_the_cap_are_closed_and_served_again_once_one_ends():
+    async def scenario():
+        release = asyncio.Event()
+        entered = asyncio.Event()
+
+        async def holds(request, session):
+            entered.set()
+            await release.wait()
+
+        handler = Recorder()
+        server = FastAgiServer("127.0.0.1", free_port(), {"holds": holds, "recognize": handler},
+                               max_connections=1)
+        await server.start()
+        try:
+            reader, writer = await connect(server)
+            writer.write(header("holds"))
+            await writer.drain()
+            await asyncio.wait_for(entered.wait(), 3)
+            assert await closed_without_a_command(server, header())  # over the cap
+            release.set()
+            assert await rest(reader) == b""
+            writer.close()
+            command, _ = await asterisk_call(server)
+        finally:
+            await server.close()
+        assert command.startswith(b"SET VARIABLE CE_HEARD")
+        assert len(handler.requests) == 1
     run(scenario)

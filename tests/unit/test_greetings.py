@@ -347,3 +347,20 @@ def test_the_migration_adds_and_removes_the_greeting_column(database_url):
     with engine.begin() as connection:  # the day's call survives the downgrade
         assert connection.execute(text("SELECT count(*) FROM call_tasks")).scalar_one() == 1
     engine.dispose()
+
+
+def test_greeting_files_hold_names_and_are_readable_by_their_owner_only(people, tmp_path):
+    import os
+    import stat
+
+    db, settings = people, settings_for(tmp_path)
+    plan_day(db, DAY, NOW, WINDOW)
+    old = os.umask(0o022)
+    try:
+        attach_greetings(db, DAY, settings, ToneSynthesizer())
+    finally:
+        os.umask(old)
+    sound = on_engine_host(settings, greeting_of(db, "+84912000003"))
+    modes = {stat.S_IMODE(p.stat().st_mode) for p in (sound, sound.with_suffix(".alaw"))}
+    assert modes == {0o600}
+    assert stat.S_IMODE(sound.parent.stat().st_mode) == 0o700

@@ -1,8 +1,11 @@
 """The CDC's daily export: CSV, and Excel with a sheet per district and a summary."""
 
 import csv
+import os
+import stat
 from datetime import date, datetime, timezone
 
+import pytest
 from openpyxl import load_workbook
 
 from callengine.dialer.records import AttemptRecords, Ending
@@ -65,3 +68,13 @@ def test_workbook_has_a_summary_and_one_sheet_per_district(db, tmp_path):
     formula_like = names['=HYPERLINK("http://x")']  # as typed, no apostrophe shown
     assert formula_like.data_type == "s" and formula_like.quotePrefix  # text, never run
     assert all(c.data_type != "f" for row in book["Thọ Xuân"].iter_rows() for c in row)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_an_export_is_readable_by_its_owner_only(db, tmp_path, fmt):
+    populate(db)
+    path = tmp_path / f"r.{fmt}"
+    path.write_bytes(b"")
+    path.chmod(0o644)  # an older export that others could read
+    export(db, QUESTIONNAIRE, DAY, fmt, path)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

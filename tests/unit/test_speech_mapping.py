@@ -103,7 +103,7 @@ UNSURE_OR_CONTRADICTORY = [
     ("fever", "sốt không", "unknown"),
     ("fever", "không biết", "unknown"),
     ("fever", "chưa đo", "unknown"),
-    ("fever", "hình như có sốt", "unknown"),
+    ("fever", "hình như có sốt", "yes"),  # a hedge softens, it does not change the answer
     ("fever", "đỡ sốt rồi", "unknown"),
     ("fever", "à", "unknown"),
     ("fever", "alo alo", "unknown"),

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from callengine import contract
 from callengine.agi.protocol import AgiRequest
 from callengine.dialer import spoken as spoken_module
-from callengine.dialer.records import VALUE_PENDING, AttemptRecords, Ending
+from callengine.dialer.answers import VALUE_PENDING
+from callengine.dialer.records import AttemptRecords, Ending
 from callengine.dialer.retry import RetryPolicy
 from callengine.dialer.spoken import SpokenAnswers, key_for
 from callengine.dialer.window import Window
@@ -70,7 +71,7 @@ class FakePool:
         self.gate: asyncio.Event | None = None
         self.warmed = self.closed = False
 
-    async def recognize(self, path: Path, question) -> Recognition:
+    async def recognize(self, path: Path, question, *, in_call: bool = True) -> Recognition:
         self.calls.append((Path(path), question.id))
         if self.gate is not None:
             await self.gate.wait()
@@ -121,7 +122,7 @@ def start_call(db, records: AttemptRecords, phone: str = "0912345678") -> str:
 def make_spoken(records, tmp_path, pool=None, clock=None, reply_timeout=2.0) -> SpokenAnswers:
     folder = tmp_path / "answers"
     folder.mkdir(exist_ok=True)
-    return SpokenAnswers(records=records, questionnaire=QUESTIONNAIRE, pool=pool or FakePool(),
+    return SpokenAnswers(answers=records.answers, questionnaire=QUESTIONNAIRE, pool=pool or FakePool(),
                          recordings=folder, reply_timeout=reply_timeout,
                          clock=clock or FakeClock())
 
@@ -551,3 +552,102 @@ def test_recordings_past_their_keeping_time_are_deleted(db, records, tmp_path):
         os.utime(path, (when, when))
     assert spoken.purge_expired(30) == 1
     assert not old.exists() and recent.exists()
+
+
+# --- who may write an answer ------------------------------------------------------------
+
+CALLBACK_HEARD = Recognition(heard=True, answer="callback", text="gọi lại cho tôi",
+                             confidence=0.8)
+
+
+def test_a_request_for_an_ended_call_recognises_and_writes_nothing(db, records, tmp_path):
+    attempt_id = start_call(db, records)
+    finish(records, attempt_id, fever="2", cough="2")
+    pool = FakePool({contract.recording_name(attempt_id, "fever", 0): YES})
+    session = FakeSession()
+    run(lambda: make_spoken(records, tmp_path, pool).handle_agi(request(attempt_id), session))
+    assert (pool.calls, session.sets) == ([], [])
+    row = answers(db, attempt_id)["fever"]
+    assert (row.value, row.source) == ("no", contract.SOURCE_DTMF)
+    assert flags(db) == {}
+
+
+def test_a_request_from_another_channel_is_refused(db, records, tmp_path):
+    attempt_id = start_call(db, records)
+    pool = FakePool({contract.recording_name(attempt_id, "fever", 0): YES})
+    forged = AgiRequest(contract.AGI_RECOGNIZE, (attempt_id, "fever", "0"),
+                        {"agi_uniqueid": str(uuid.uuid4())})
+    session = FakeSession()
+    run(lambda: make_spoken(records, tmp_path, pool).handle_agi(forged, session))
+    assert (pool.calls, session.sets, answers(db, attempt_id)) == ([], [], {})
+
+
+def test_a_request_for_another_servers_call_is_refused(db, tmp_path):
+    other = make_records(db, server_id="server-b")
+    attempt_id = start_call(db, other)
+    pool = FakePool({contract.recording_name(attempt_id, "fever", 0): YES})
+    session = FakeSession()
+    run(lambda: make_spoken(make_records(db), tmp_path, pool).handle_agi(
+        request(attempt_id), session))
+    assert (pool.calls, session.sets, answers(db, attempt_id)) == ([], [], {})
+
+
+def test_a_spoken_answer_never_replaces_a_keyed_one(db, records, tmp_path):
+    attempt_id = start_call(db, records)
+    records.save_answers(attempt_id, {"fever": "2"}, NOW)  # pressed 2 (no fever)
+    pool = FakePool({contract.recording_name(attempt_id, "fever", 1): YES})
+    session = FakeSession()
+    run(lambda: make_spoken(records, tmp_path, pool).handle_agi(
+        request(attempt_id, "fever", "1"), session))
+    assert session.sets == []
+    row = answers(db, attempt_id)["fever"]
+    assert (row.value, row.key, row.source, row.transcript) == \
+        ("no", "2", contract.SOURCE_DTMF, None)
+
+
+def test_a_spoken_call_back_request_answers_the_call_back_key_and_stores_no_answer(
+        db, records, tmp_path):
+    attempt_id = start_call(db, records)
+    pool = FakePool({contract.recording_name(attempt_id, "fever", 0): CALLBACK_HEARD})
+    session = FakeSession()
+    run(lambda: make_spoken(records, tmp_path, pool).handle_agi(request(attempt_id), session))
+    assert session.sets == [(contract.VAR_HEARD, QUESTIONNAIRE.callback_key)]
+    assert answers(db, attempt_id) == {}  # the dialplan flags it and asks the question again
+
+
+def test_a_call_back_request_heard_after_the_call_flags_the_task(db, records, tmp_path):
+    from callengine.store.models import CallTask
+
+    pool = FakePool()
+    spoken = make_spoken(records, tmp_path, pool)
+    attempt_id = ended_with_pending(db, records, spoken)
+    pool.results[contract.recording_name(attempt_id, "fever", 1)] = CALLBACK_HEARD
+    assert run(spoken.recognize_pending) == 1
+    with db.session() as s:
+        assert s.scalar(select(CallTask.callback_requested)) is True
+    assert answers(db, attempt_id)["fever"].value == "unknown"
+
+
+def test_over_the_socket_a_forged_request_for_an_ended_call_changes_nothing(
+        db, records, tmp_path):
+    """A local process speaks FastAGI to the engine's port about a call that has ended."""
+    from callengine.agi.server import FastAgiServer
+    from tests.unit.test_agi_server import asterisk_call, free_port
+
+    attempt_id = start_call(db, records)
+    finish(records, attempt_id, fever="2", cough="2")
+    pool = FakePool({contract.recording_name(attempt_id, "fever", 1): YES})
+    spoken = make_spoken(records, tmp_path, pool)
+
+    async def scenario():
+        server = FastAgiServer("127.0.0.1", free_port(),
+                               {contract.AGI_RECOGNIZE: spoken.handle_agi})
+        await server.start()
+        try:
+            return await asterisk_call(server, attempt=attempt_id)
+        finally:
+            await server.close()
+    command, _ = run(scenario)
+    assert command == b""
+    assert pool.calls == []
+    assert answers(db, attempt_id)["fever"].source == contract.SOURCE_DTMF
