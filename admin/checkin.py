@@ -98,7 +98,7 @@ def _thanks(venue: VenueView, declared: frozenset[str], phone: str, remember: bo
         response.set_cookie(PHONE_COOKIE, phone, max_age=PHONE_COOKIE_DAYS * 86400,
                             path="/c/", httponly=True, samesite="Lax",
                             secure=context().settings.admin_secure_cookies)
-    else:
+    elif PHONE_COOKIE in request.cookies:
         response.delete_cookie(PHONE_COOKIE, path="/c/")
     return response
 

@@ -3,6 +3,7 @@ the poster, rotating the token (admins, confirmed). All audited; venue names sta
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -58,7 +59,7 @@ def test_bad_values_come_back_in_the_form_with_vietnamese_messages(client, auth,
     response = auth.post("/venues/new", {**FORM, "contact_phone": "12345",
                                          "stay_minutes": "abc"})
     assert response.status_code == 422
-    page = page_text(response)
+    page = html.unescape(page_text(response))
     assert "Số điện thoại '12345'" in page and "Thời gian lưu lại (phút)" in page
     assert list_venues(db).items == []
 
