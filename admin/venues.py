@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from callengine.health.checkins import DECLARATION_LABELS, recent_checkins
+from callengine.health.checkins import DECLARATION_LABELS, get_checkin, recent_checkins
 from callengine.health.errors import InvalidForm, NotFound
 from callengine.health.poster import PosterError, render_poster
 from callengine.health.venues import (
@@ -20,14 +20,17 @@ from callengine.health.venues import (
 from callengine.paging import InvalidCursor
 from admin.access import roles_required
 from admin.context import actor, audit_event, context
+from admin.record_links import RECORD_PAGES
 from admin.venue_forms import RotateForm, VenueForm, VenueSearchForm
 
 bp = Blueprint("venues", __name__, url_prefix="/venues")
 STAFF = roles_required("staff", "supervisor")  # and admins: everyone signed in
+SUPERVISOR = roles_required("supervisor")
 ADMIN = roles_required("admin")
 PAGE_SIZE = 50
 RECENT_CHECKINS = 50
 VENUE_SECTIONS = ["venues/_details.html", "venues/_checkins.html"]
+RECORD_PAGES["checkin"] = ("venues.checkin", "checkin_id")  # a declaration flag's record
 
 
 def _public_link(venue: VenueView) -> str | None:
@@ -155,3 +158,16 @@ def rotate(venue_id: int):
     flash(_("The venue has a new QR code. Print the new poster and replace the old ones."),
           "success")
     return redirect(url_for("venues.detail", venue_id=venue_id), 303)
+
+
+@bp.get("/checkins/<int:checkin_id>")
+@SUPERVISOR
+def checkin(checkin_id: int):
+    """One check-in in full (the record behind a declaration flag); audited."""
+    try:
+        found = get_checkin(context().db, checkin_id)
+    except NotFound:
+        abort(404)
+    audit_event("checkin.view", object_type="checkin", object_id=checkin_id)
+    return render_template("venues/checkin.html", checkin=found,
+                           declaration_labels=DECLARATION_LABELS)

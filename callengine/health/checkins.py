@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from callengine.clock import from_db, to_db
 from callengine.flags import raise_record_flag
-from callengine.health.errors import InvalidForm
+from callengine.health.errors import InvalidForm, NotFound
 from callengine.importer.rows import compact_national_id
 from callengine.importer.text import fold, has_letter
 from callengine.phones import InvalidPhone, PhoneNumber, mask_phone, normalize_phone
@@ -250,6 +250,35 @@ def recent_checkins(db: Database, venue_id: int, *, limit: int = 50) -> list[Che
         return [CheckInRow(v.id, from_db(v.checked_in_at), from_db(v.last_seen_at), v.visits,
                            mask_name(v.full_name), mask_phone(v.phone), declared_items(v),
                            v.person_id) for v in visits]
+
+
+@dataclass(frozen=True)
+class CheckInDetail:
+    """One check-in in full, for the supervisor who follows up its flag."""
+
+    id: int
+    venue_id: int
+    venue_name: str
+    full_name: str
+    phone: str  # E.164
+    national_id: str | None
+    checked_in_at: datetime  # aware UTC
+    last_seen_at: datetime
+    visits: int
+    declared: tuple[str, ...]
+    person_id: int | None
+
+
+def get_checkin(db: Database, checkin_id: int) -> CheckInDetail:
+    """A check-in in full; NotFound once retention deleted it."""
+    with db.session() as s:
+        visit = s.get(CheckIn, checkin_id)
+        if visit is None:
+            raise NotFound(f"Không có lượt khai báo số {checkin_id} (có thể đã quá hạn lưu).")
+        return CheckInDetail(visit.id, visit.venue_id, visit.venue.name, visit.full_name,
+                             visit.phone, visit.national_id, from_db(visit.checked_in_at),
+                             from_db(visit.last_seen_at), visit.visits, declared_items(visit),
+                             visit.person_id)
 
 
 def purge_checkins(db: Database, *, now: datetime, retention_days: int) -> int:

@@ -94,6 +94,7 @@ ACCESS: dict[str, Rule] = {
     "venues.edit": SIGNED_IN,
     "venues.poster": SIGNED_IN,
     "venues.rotate": ADMINS,
+    "venues.checkin": SUPERVISORS,
     "checkin.form": ANYONE,
     "checkin.submit": ANYONE,
     "api.venue_create": SIGNED_IN,

@@ -139,3 +139,21 @@ def test_no_poster_without_a_public_address(app_factory):
     response = client.get(f"{location}/poster.pdf", follow_redirects=True)
     assert "public_url" in page_text(response)
     assert "Chưa đặt địa chỉ công khai" in page_text(response)
+
+
+def test_a_declaration_flag_leads_supervisors_to_the_check_in_in_full(client, auth,
+                                                                       signed_in, db):
+    signed_in("supervisor")
+    _register(auth)
+    (venue,) = list_venues(db).items
+    now = client.application.extensions["callengine"].clock.now()
+    done = check_in(db, venue.id, read_visitor({"full_name": "Nguyễn Văn An",
+                                                "phone": "0987654321", "breath": "1"}),
+                    now=now, tz="Asia/Ho_Chi_Minh")
+    flag = page_text(client.get(f"/flags/{done.flag_id}"))
+    link = f"/venues/checkins/{done.checkin_id}"
+    assert f'href="{link}"' in flag
+    record = page_text(client.get(link))
+    assert "Nguyễn Văn An" in record and "+84987654321" in record and "Khó thở" in record
+    assert "checkin.view" in _actions(db, "checkin.")
+    assert client.get("/venues/checkins/999").status_code == 404
