@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from callengine.clock import from_db, to_db
@@ -126,10 +126,8 @@ def find_person(s: Session, visitor: Visitor) -> Person | None:
             Person.national_id == visitor.national_id)).first()
         if person is not None:
             return person
-    e164 = visitor.phone.e164
-    candidates = s.scalars(select(Person).where(
-        or_(Person.phone == e164, Person.alt_phones.like(f"%{e164}%")))
-        .order_by(Person.id)).all()
+    candidates = s.scalars(select(Person).where(Person.phone == visitor.phone.e164)
+                           .order_by(Person.id)).all()  # as the import loads them
     name_key, fallback = fold(visitor.full_name), None
     for person in candidates:
         if visitor.national_id and person.national_id not in (None, visitor.national_id):

@@ -166,3 +166,16 @@ def test_the_purge_command_says_how_many_went(db, venue, database_url, monkeypat
     assert "Đã xóa 1 lượt" in capsys.readouterr().out
     assert main(["checkins", "purge", "--days", "0"]) == 2
     assert "--days" in capsys.readouterr().err
+
+
+def test_the_daily_job_purges_by_the_setting_and_never_fails_the_plan(db, venue, caplog):
+    from callengine.scheduler import purge_old_checkins
+    from callengine.settings import load_settings
+
+    _visit(db, venue, NOW - timedelta(days=8))
+    _visit(db, venue, NOW - timedelta(days=6), phone="0987654321")
+    purge_old_checkins(db, NOW, load_settings({}, checkin_retention_days=7))
+    assert [v.phone for v in _rows(db, CheckIn)] == ["+84987654321"]
+    broken = type("Broken", (), {"session": lambda self: 1 / 0})()
+    purge_old_checkins(broken, NOW, load_settings({}))  # logged, not raised
+    assert "retention clean-up failed" in caplog.text
