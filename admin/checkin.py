@@ -13,7 +13,8 @@ from flask import Blueprint, Flask, make_response, render_template, request
 from flask_wtf.csrf import ValidationError, validate_csrf
 
 from callengine.health.checkins import (
-    DECLARATION, DECLARATION_LABELS, SYMPTOMS, check_in, read_visitor, venue_retry_after,
+    CHECKIN_REFUSED, CHECKIN_SENT, DECLARATION, DECLARATION_LABELS, SYMPTOMS, check_in,
+    read_visitor, venue_retry_after,
 )
 from callengine.health.errors import InvalidForm
 from callengine.health.venues import (
@@ -22,11 +23,10 @@ from callengine.health.venues import (
 from callengine.phones import InvalidPhone, normalize_phone
 from callengine.throttle import retry_after
 from admin.access import public
-from admin.context import audit_event, client_address, context
+from admin.context import actor, audit_event, client_address, context
 from admin.security import csrf
 
 bp = Blueprint("checkin", __name__)
-CHECKIN_SENT, CHECKIN_REFUSED = "checkin.submit", "checkin.refused"  # counted per client
 PHONE_COOKIE = "checkin_phone"
 PHONE_COOKIE_DAYS = 180
 NOT_THERE = {
@@ -125,8 +125,7 @@ def submit(token: str):
                     fields=sorted(error.errors))
         return _form(venue, request.form.to_dict(), error.errors, 422)
     ctx = context()
-    done = check_in(ctx.db, venue.id, visitor, now=ctx.clock.now(), tz=ctx.settings.timezone)
-    audit_event(CHECKIN_SENT, object_type="venue", object_id=venue.id,
-                checkin=done.checkin_id, merged=done.merged, flag=done.flag_id)
+    check_in(ctx.db, venue.id, visitor, now=ctx.clock.now(), tz=ctx.settings.timezone,
+             actor=actor())  # its audit row, counted by the per-client limit, goes with it
     return _thanks(venue, visitor.declared, visitor.phone.e164, "remember" in request.form)
 

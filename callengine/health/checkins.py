@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from callengine.audit import Actor, record_in
 from callengine.clock import from_db, to_db
 from callengine.flags import raise_record_flag
 from callengine.health.errors import InvalidForm, NotFound
@@ -32,6 +33,8 @@ from callengine.store.supervision import FLAG_DECLARATION
 from callengine.store.venues import CheckIn, Venue
 
 MERGE_WINDOW = timedelta(minutes=30)
+CHECKIN_SENT = "checkin.submit"  # the audit rows the per-client limit counts
+CHECKIN_REFUSED = "checkin.refused"
 MAX_NAME = 200
 SYMPTOMS = ("fever", "cough", "breath", "taste_smell")  # flagged
 EXPOSURES = ("contact_f0", "travel")  # recorded and shown
@@ -196,10 +199,11 @@ def _raise_flag(s: Session, visit: CheckIn, venue: Venue, now: datetime, tz: str
     return flag.id
 
 
-def check_in(db: Database, venue_id: int, visitor: Visitor, *, now: datetime,
-             tz: str) -> CheckInResult:
-    """Record a visit (or merge a repeat), link the person, flag a declared symptom: all in
-    one transaction. `tz` is the engine's time zone (the flag's day)."""
+def check_in(db: Database, venue_id: int, visitor: Visitor, *, now: datetime, tz: str,
+             actor: Actor | None = None) -> CheckInResult:
+    """Record a visit (or merge a repeat), link the person, flag a declared symptom and, for
+    an `actor`, write the audit row: all in one transaction. `tz` is the engine's time zone
+    (the flag's day)."""
     with db.session() as s:
         venue = s.get(Venue, venue_id)
         visit = _recent_visit(s, venue_id, visitor.phone.e164, now)
@@ -216,6 +220,10 @@ def check_in(db: Database, venue_id: int, visitor: Visitor, *, now: datetime,
             visit.person_id = person.id if person is not None else None
         s.flush()
         flag_id = _raise_flag(s, visit, venue, now, tz) if visitor.symptoms else None
+        if actor is not None:
+            record_in(s, CHECKIN_SENT, actor=actor, at=now, object_type="venue",
+                      object_id=venue_id, detail={"checkin": visit.id, "merged": merged,
+                                                  "flag": flag_id})
         return CheckInResult(visit.id, merged, flag_id)
 
 
