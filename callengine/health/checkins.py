@@ -4,7 +4,7 @@
 - a repeat of one phone at one venue within 30 minutes of its last visit is the same visit
   (last_seen_at and visits move on; a symptom declared in a repeat is kept);
 - a check-in is linked to the person the import's identity rules would find: by national
-  ID, else by phone and folded name (a nameless side matches any name);
+  ID, else by primary phone and folded name (a nameless side matches any name);
 - a declared symptom (fever, cough, breath, taste/smell) raises a declaration flag (urgent
   for breath), for a person created `unmonitored` if none is known; contact with an F0 and
   travel are recorded and shown, not flagged.
@@ -184,7 +184,8 @@ def declared_items(visit: CheckIn) -> tuple[str, ...]:
 
 
 def _flag_detail(visit: CheckIn, venue: Venue) -> str:
-    items = ", ".join(DECLARATION_LABELS[i].lower() for i in declared_items(visit))
+    labels = (DECLARATION_LABELS[i] for i in declared_items(visit))
+    items = ", ".join(label[0].lower() + label[1:] for label in labels)  # "F0" stays
     return f"Tự khai báo tại {venue.name}: {items}"[:300]
 
 

@@ -105,7 +105,7 @@ def test_a_symptom_raises_one_flag_for_a_person_created_unmonitored(db, venue):
     assert (flag.id, flag.kind, flag.urgent, flag.person_id) == (
         result.flag_id, FLAG_DECLARATION, False, person.id)
     assert flag.reference == f"checkin:{result.checkin_id}"
-    assert flag.detail == "Tự khai báo tại Chợ Vườn Hoa: ho, tiếp xúc gần với f0"
+    assert flag.detail == "Tự khai báo tại Chợ Vườn Hoa: ho, tiếp xúc gần với F0"
     assert (person.full_name, person.phone, person.status) == (
         "Phạm Văn Cường", "+84911000333", PERSON_UNMONITORED)
     merged = _visit(db, venue, NOW + timedelta(minutes=10), full_name="Phạm Văn Cường",

@@ -125,3 +125,27 @@ def test_the_poster_qr_decodes_to_the_check_in_address(db, tmp_path):
 def test_no_poster_without_a_public_address(db):
     with pytest.raises(PosterError, match="public_url"):
         render_poster(_create(db), "")
+
+
+@pytest.mark.parametrize("environ, message", [
+    ({"CALLENGINE_PUBLIC_URL": "ftp://khaibao.example.vn"}, "CALLENGINE_PUBLIC_URL: 'ftp://"),
+    ({"CALLENGINE_PUBLIC_URL": "https://x.vn/?a=1"}, "is not an address like"),
+    ({"CALLENGINE_CHECKIN_LIMIT_CLIENT": "many"}, "is not a rate like"),
+    ({"CALLENGINE_VENUE_STAY_MINUTES": "0"}, "venue_stay_minutes: must be at least 1"),
+    ({"CALLENGINE_CHECKIN_RETENTION_DAYS": "x"}, "is not a whole number"),
+])
+def test_check_in_settings_refuse_bad_values_naming_them(environ, message):
+    from callengine.errors import ConfigError
+    from callengine.settings import load_settings
+
+    with pytest.raises(ConfigError, match=message.replace("?", r"\?")):
+        load_settings(environ)
+
+
+def test_check_in_settings_defaults_and_a_public_address_without_its_slash():
+    from callengine.settings import load_settings
+
+    settings = load_settings({"CALLENGINE_PUBLIC_URL": "https://khaibao.example.vn/"})
+    assert settings.public_url == "https://khaibao.example.vn"
+    assert (settings.checkin_retention_days, settings.venue_stay_minutes) == (30, 60)
+    assert settings.checkin_rates == ((30, 600.0), (600, 600.0))
