@@ -88,6 +88,20 @@ ACCESS: dict[str, Rule] = {
     "api.people": SIGNED_IN,
     "api.people_search": SIGNED_IN,
     "api.person": SIGNED_IN,
+    "venues.index": SIGNED_IN,
+    "venues.create": SIGNED_IN,
+    "venues.detail": SIGNED_IN,
+    "venues.edit": SIGNED_IN,
+    "venues.poster": SIGNED_IN,
+    "venues.rotate": ADMINS,
+    "venues.checkin": SUPERVISORS,
+    "checkin.form": ANYONE,
+    "checkin.submit": ANYONE,
+    "api.venue_create": SIGNED_IN,
+    "api.venue_list": SIGNED_IN,
+    "api.venue": SIGNED_IN,
+    "api.venue_poster": SIGNED_IN,
+    "api.venue_rotate_token": ADMINS,
 }
 SAMPLE_PATH_VALUES = {"filename": "admin.css"}  # anything else: 1, the target's id
 ROLES = (None, "staff", "supervisor", "admin")
