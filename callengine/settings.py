@@ -136,6 +136,9 @@ class Settings:
     admin_max_request_mb: int = 20  # larger request bodies are refused (413)
     admin_password_time_cost: int = 3  # argon2id passes (tests lower it)
     admin_password_memory_kib: int = 65536  # argon2id memory per hash (tests lower it)
+    # The residents' result lookup (/r): tries per client address and per phone number.
+    lookup_limit_client: str = "10 per 10 minutes"
+    lookup_limit_phone: str = "5 per 10 minutes"
 
     def on_engine_host(self, asterisk_path: Path) -> Path:
         """A path Asterisk uses (recordings, greetings), as the engine process sees it."""
@@ -155,6 +158,12 @@ class Settings:
         """(count, seconds) of sign-in attempts allowed per account and per client address."""
         return (parse_rate("admin_login_limit_account", self.admin_login_limit_account),
                 parse_rate("admin_login_limit_client", self.admin_login_limit_client))
+
+    @property
+    def lookup_rates(self) -> tuple[tuple[int, float], tuple[int, float]]:
+        """(count, seconds) of result lookups allowed per client address and per phone."""
+        return (parse_rate("lookup_limit_client", self.lookup_limit_client),
+                parse_rate("lookup_limit_phone", self.lookup_limit_phone))
 
     @property
     def effective_database_url(self) -> str:
@@ -327,7 +336,8 @@ def _convert(name: str, key: str, value: Any) -> Any:
         return _parse_int(name, value)
     if kind == "bool":
         return _parse_bool(name, value)
-    if key in ("admin_login_limit_account", "admin_login_limit_client"):
+    if key in ("admin_login_limit_account", "admin_login_limit_client", "lookup_limit_client",
+               "lookup_limit_phone"):
         parse_rate(name, value)
         return str(value).strip()
     if key == "speech_confidence":

@@ -155,9 +155,14 @@ class ParsedRow:
     values: dict[str, object]
     cells: list[object]
     header_cells: list[object]
+    labels: Mapping[str, str] = field(default_factory=dict)  # field -> header as written
 
     def get(self, field_name: str, default: object = None) -> object:
         return self.values.get(field_name, default)
+
+    def label(self, field_name: str) -> str:
+        """The header of a field's column as the file writes it (for row errors)."""
+        return self.labels.get(field_name, field_name)
 
     @property
     def source(self) -> str:
@@ -294,6 +299,7 @@ def _read_sheet(file: str, sheet: Sheet, header: RecordHeader,
                 validation: RecordValidation, summary: RecordFile) -> None:
     width = max(header.labels, default=-1) + 1
     header_cells: list[object] = [header.labels.get(c, "") for c in range(width)]
+    labels = {f: header.label(c) for f, c in header.fields.items()}
     first = header.row + 1
     summary.sheets += 1
     summary.rows += len(sheet.rows) - first
@@ -307,7 +313,7 @@ def _read_sheet(file: str, sheet: Sheet, header: RecordHeader,
             validation._add_rejection(file, sheet.name, index + 1, cells, header_cells, outcome)
         else:
             validation.records.append(ParsedRow(file, sheet.name, index + 1, outcome,
-                                                list(cells), header_cells))
+                                                list(cells), header_cells, labels))
 
 
 @dataclass
@@ -347,10 +353,17 @@ def import_records(db: Database, validation: RecordValidation, write: Writer, *,
         counts = dict(write(session, validation))
         if dry_run:
             session.rollback()
+    files = {f.name: index for index, f in enumerate(validation.files)}
+
+    def in_file_order(item) -> tuple[int, int]:  # phase 2's rejections among phase 1's
+        return files.get(item.file, len(files)), item.row or 0
+
     return RecordReport(
         rows=validation.rows, accepted=len(validation.records), rejected=validation.rejected,
-        skipped=validation.skipped, counts=counts, errors=validation.errors,
-        rejected_rows=validation.rejected_rows, files=validation.files, dry_run=dry_run)
+        skipped=validation.skipped, counts=counts,
+        errors=sorted(validation.errors, key=in_file_order),
+        rejected_rows=sorted(validation.rejected_rows, key=in_file_order),
+        files=validation.files, dry_run=dry_run)
 
 
 def format_report(report: RecordReport, title: str, labels: Mapping[str, str],
