@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from callengine.casework.errors import InvalidRequest, NotAllowedNow, NotFound
 from callengine.casework.events import add_person_event
-from callengine.clock import from_db, to_db
-from callengine import flags
+from callengine.clock import to_db
+from callengine.flags import raise_record_flag
 from callengine.health.labels import RESULT_LABELS, SAMPLE_KIND_LABELS
 from callengine.importer.categories import F0
 from callengine.planning import cancel_unwanted
@@ -30,7 +30,7 @@ from callengine.store.models import PERSON_F0, Person
 from callengine.store.samples import (
     KIND_POOLED, RESULT_POSITIVE, RESULTS, PoolMember, Sample,
 )
-from callengine.store import supervision
+from callengine.store.supervision import FLAG_POSITIVE, FLAG_RETEST
 
 MAX_CT = 50.0
 
@@ -112,8 +112,8 @@ def on_positive(s: Session, person: Person, sample: Sample, now: datetime, setti
         add_person_event(s, person.id, now, sample.result_by or "", "became_f0",
                          note=f"Mẫu {sample.code} dương tính", old_value=before,
                          new_value=PERSON_F0)
-    flags.raise_record_flag(s, person_id=person.id, kind=supervision.FLAG_POSITIVE, urgent=True,
-                      detail=_detail(sample), reference=f"sample:{sample.code}", day=day,
+    raise_record_flag(s, person_id=person.id, kind=FLAG_POSITIVE, urgent=True,
+                      detail=_detail(sample), reference=sample_reference(sample), day=day,
                       now=now)
     return cancelled
 
@@ -126,12 +126,22 @@ def on_pooled_positive(s: Session, pool: Sample, now: datetime, settings) -> int
                              .order_by(PoolMember.id)))
     for member in members:
         member.retest_requested_at = member.retest_requested_at or to_db(now)
-        flags.raise_record_flag(s, person_id=member.person_id, kind=supervision.FLAG_RETEST, urgent=False,
+        raise_record_flag(s, person_id=member.person_id, kind=FLAG_RETEST, urgent=False,
                           detail=f"Mẫu gộp {pool.code} dương tính: cần xét nghiệm lại cá nhân",
-                          reference=f"sample:{pool.code}/{member.person_id}", day=day,
-                          now=now)
+                          reference=member_reference(member), day=day, now=now)
     s.flush()
     return len(members)
+
+
+def sample_reference(sample: Sample) -> str:
+    """A positive flag's reference: the sample by id (codes are personal; the flag page links
+    "sample:<id>" to the sample's page)."""
+    return f"sample:{sample.id}"
+
+
+def member_reference(member: PoolMember) -> str:
+    """A re-test flag's reference: one per member of the pool ("pool-member:<id>")."""
+    return f"pool-member:{member.id}"
 
 
 def _detail(sample: Sample) -> str:
@@ -152,6 +162,3 @@ def enter_result(db: Database, sample_id: int, new: NewResult, *, actor: str | N
             raise NotFound(f"Không tìm thấy mẫu #{sample_id}.")
         return set_result(s, sample, new, actor=actor, now=now, settings=settings)
 
-
-def result_time(sample: Sample) -> datetime | None:
-    return from_db(sample.result_at) if sample.result_at else None

@@ -173,8 +173,9 @@ def test_a_positive_result_makes_the_person_f0_cancels_calls_and_flags_at_once(d
         statuses = dict(s.execute(select(CallTask.person_id, CallTask.status)).all())
         assert statuses == {person_id: "cancelled", other_id: "pending"}
         flag = s.scalars(select(Flag).where(Flag.person_id == person_id)).one()
-        assert (flag.kind, flag.urgent, flag.reference, flag.task_id) == (
-            "positive", True, "sample:TH-2001", None)
+        sample = s.scalars(select(Sample).where(Sample.code == "TH-2001")).one()
+        assert (flag.kind, flag.urgent, flag.reference, flag.task_id, flag.day) == (
+            "positive", True, f"sample:{sample.id}", None, DAY)
         assert "Ct 22.5" in flag.detail
         assert s.scalar(select(func.count()).select_from(Flag)
                         .where(Flag.person_id == other_id)) == 0
@@ -267,7 +268,7 @@ def test_an_entered_positive_has_the_same_effects_as_an_imported_one(db):
     assert (outcome.became_f0, outcome.calls_cancelled) == (True, 1)
     with db.session() as s:
         assert s.get(Person, person_id).status == "F0"
-        assert s.scalars(select(Flag.reference)).all() == ["sample:TH-5001"]
+        assert s.scalars(select(Flag.reference)).all() == [f"sample:{sample_id}"]
     with pytest.raises(NotAllowedNow, match="đã có kết quả Dương tính"):
         enter_result(db, sample_id, NewResult("negative"), actor="staff1", now=NOW,
                      settings=SETTINGS)
