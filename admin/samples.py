@@ -26,7 +26,7 @@ from callengine.health.imports import RESULT_COUNT_LABELS, SAMPLE_COUNT_LABELS
 from callengine.health.labels import RESULT_LABELS, SAMPLE_KIND_LABELS
 from callengine.health.results import NewResult, enter_result
 from callengine.health.samples import (
-    NewSample, PersonRef, SampleFilters, get_sample, list_samples, normalise_code,
+    NewSample, PersonRef, SampleFilters, get_sample, list_samples, pool_of_member,
     register_sample,
 )
 from callengine.importer.limits import UploadRefused
@@ -40,8 +40,11 @@ from admin.context import actor, audit_event, context
 from admin.downloads import xlsx_download
 from admin.forms import whole_number
 from admin.imports import problems_of, refusal_status
+from admin.record_links import RECORD_PAGES
 
 bp = Blueprint("samples", __name__, url_prefix="/samples")
+RECORD_PAGES["sample"] = ("samples.detail", "sample_id")  # a positive result's flag
+RECORD_PAGES["pool-member"] = ("samples.member", "member_id")  # a re-test flag
 SEE = roles_required("staff", "supervisor")
 ENTER = roles_required("staff")
 PAGE_SIZE = 50
@@ -148,7 +151,7 @@ def _members(text: str) -> tuple[PersonRef, ...]:
 def _new_sample(form: SampleForm) -> NewSample:
     pooled = form.kind.data == KIND_POOLED
     return NewSample(
-        code=normalise_code(form.code.data), kind=form.kind.data,
+        code=form.code.data or "", kind=form.kind.data,
         taken_at=_aware(form.taken_at.data),
         person=None if pooled else _person_ref((form.phone.data or "").strip(),
                                                form.full_name.data or "",
@@ -194,6 +197,17 @@ def detail(sample_id: int):
     page = _sample_page(sample_id)
     audit_event("sample.view", object_type="sample", object_id=sample_id)
     return page
+
+
+@bp.get("/members/<int:member_id>")
+@SEE
+def member(member_id: int):
+    """A member of a pooled sample (a re-test flag's record): the pool's page."""
+    try:
+        pool_id = pool_of_member(context().db, member_id)
+    except NotFound:
+        abort(404)
+    return redirect(url_for("samples.detail", sample_id=pool_id))
 
 
 def _ct(text: str | None) -> float | None:

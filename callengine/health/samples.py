@@ -191,6 +191,15 @@ def get_sample(db: Database, sample_id: int) -> SampleView:
         return _view(s, sample_id)
 
 
+def pool_of_member(db: Database, member_id: int) -> int:
+    """The pooled sample a member row belongs to (NotFound when there is none)."""
+    with db.session() as s:
+        pool_id = s.scalar(select(PoolMember.pool_id).where(PoolMember.id == member_id))
+    if pool_id is None:
+        raise NotFound(f"Không tìm thấy người #{member_id} trong mẫu gộp.")
+    return pool_id
+
+
 def _view(s: Session, sample_id: int) -> SampleView:
     sample = s.scalars(select(Sample).where(Sample.id == sample_id).options(
         selectinload(Sample.person),

@@ -20,6 +20,7 @@ ANYONE = PUBLIC
 SIGNED_IN = Rule(roles=frozenset({"admin", "supervisor", "staff"}))
 SUPERVISORS = Rule(roles=frozenset({"admin", "supervisor"}))
 ADMINS = Rule(roles=frozenset({"admin"}))
+STAFF = Rule(roles=frozenset({"admin", "staff"}))
 
 ACCESS: dict[str, Rule] = {
     "static": ANYONE,
@@ -88,6 +89,20 @@ ACCESS: dict[str, Rule] = {
     "api.people": SIGNED_IN,
     "api.people_search": SIGNED_IN,
     "api.person": SIGNED_IN,
+    "samples.index": SIGNED_IN,
+    "samples.new": STAFF,
+    "samples.detail": SIGNED_IN,
+    "samples.member": SIGNED_IN,
+    "samples.record_result": STAFF,
+    "samples.upload_form": STAFF,
+    "samples.upload": STAFF,
+    "samples.upload_commit": STAFF,
+    "samples.upload_errors": STAFF,
+    "lookup.form": ANYONE,
+    "lookup.answer": ANYONE,
+    "api.create_sample": STAFF,
+    "api.sample": SIGNED_IN,
+    "api.import_lab_results": STAFF,
 }
 SAMPLE_PATH_VALUES = {"filename": "admin.css"}  # anything else: 1, the target's id
 ROLES = (None, "staff", "supervisor", "admin")
