@@ -1,10 +1,10 @@
 """A resident looks up their own result with their phone number and sample code.
 
 No oracle: "no such code" and "the code is someone else's" give the same answer after the
-same work. Every lookup reads the sample by code (a dummy code when the code cannot be one),
-reads the phones of its person or pool members (none when there is no sample), and compares
-the given number with each of them and with a dummy number, with hmac.compare_digest on the
-normalised values. The answer is a code; the page words it (LOOKUP_TEXTS).
+same work. Every lookup reads the sample by code (a dummy code when the code cannot be one)
+and a decoy sample (the first one stored), reads the phones of the person of the sample found,
+or of the decoy when none is, and compares the given number with each of them and with a
+dummy number, with hmac.compare_digest on the normalised values. The answer is a code; the page words it (LOOKUP_TEXTS).
 
 Limits: lookups are counted from the audit log per client address and per phone, the phone
 kept there only as a keyed hash (never the number itself).
@@ -102,11 +102,14 @@ def lookup(db: Database, query: LookupQuery) -> str:
     """The answer code for a phone and a sample code (same work whatever the outcome)."""
     if query.phone is None:
         return ANSWER_BAD_PHONE
+    columns = (Sample.id, Sample.kind, Sample.result, Sample.person_id)
     with db.session() as s:
-        sample = s.execute(select(Sample.id, Sample.kind, Sample.result, Sample.person_id)
-                           .where(Sample.code == query.code)).first()
-        sample_id = sample.id if sample else -1
-        person_id = sample.person_id if sample and sample.person_id is not None else -1
+        found = s.execute(select(*columns).where(Sample.code == query.code)).first()
+        decoy = s.execute(select(*columns).where(Sample.kind != KIND_POOLED)
+                          .order_by(Sample.id).limit(1)).first()
+        target = found or decoy  # an unknown code reads and compares someone's phones too
+        sample_id = target.id if target else -1
+        person_id = target.person_id if target and target.person_id is not None else -1
         members = select(PoolMember.person_id).where(PoolMember.pool_id == sample_id)
         phones = s.execute(select(Person.phone, Person.alt_phones).where(
             or_(Person.id == person_id, Person.id.in_(members)))).all()
@@ -116,9 +119,8 @@ def lookup(db: Database, query: LookupQuery) -> str:
     matched = False
     for number in numbers:
         matched |= hmac.compare_digest(number.encode(), given) and number != DUMMY_PHONE
-    if not matched or sample is None:
+    if not matched or found is None:
         return ANSWER_NOT_FOUND
-    if sample.kind == KIND_POOLED:
-        return ANSWER_POOL_RETEST if sample.result == RESULT_POSITIVE else \
-            _BY_RESULT.get(sample.result, ANSWER_PENDING)
-    return _BY_RESULT.get(sample.result, ANSWER_PENDING)
+    if found.kind == KIND_POOLED and found.result == RESULT_POSITIVE:
+        return ANSWER_POOL_RETEST
+    return _BY_RESULT.get(found.result, ANSWER_PENDING)
