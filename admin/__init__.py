@@ -17,14 +17,17 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
                clock: Clock | None = None) -> Flask:
     """An admin app on these settings (default: from the environment) and database."""
     from admin import (
-        access, api, audit_views, auth, calls, campaign, checkin, converters, dashboard,
-        errors, exports, flags, i18n, imports, nav, people, prompts, recordings, security,
-        upload_progress, users, venues,
+        access, api, audit_views, auth, calls, campaign, converters, dashboard, errors,
+        exports, flags, i18n, imports, nav, people, prompts, recordings, security,
+        upload_progress, users,
     )
+    from admin import checkin, venues  # venues and the public check-in
+    from admin import lookup, samples  # samples, results and the public result lookup
     from admin.api import (  # noqa: F401 (their routes are on api.bp)
         imports as api_imports, people as api_people, results as api_results,
-        venues as api_venues,
     )
+    from admin.api import venues as api_venues  # noqa: F401
+    from admin.api import samples as api_samples  # noqa: F401
     from admin.context import install_context
 
     app = Flask(__name__)
@@ -41,6 +44,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     app.jinja_env.globals["nav_entries"] = nav.visible_entries
     for blueprint in (auth.bp, dashboard.bp, users.bp, audit_views.bp, flags.bp, recordings.bp,
                       people.bp, calls.bp, campaign.bp, imports.bp, exports.bp, prompts.bp,
-                      venues.bp, checkin.bp, api.bp):
+                      venues.bp,
+                      checkin.bp,
+                      samples.bp,
+                      lookup.bp,
+                      api.bp):
         app.register_blueprint(blueprint)
     return app

@@ -23,6 +23,7 @@ NAV = (
     NavEntry("calls.index", _l("Calls")),
     NavEntry("venues.index", _l("Venues")),
     NavEntry("imports.index", _l("Imports")),
+    NavEntry("samples.index", _l("Samples")),
     NavEntry("campaign.index", _l("Campaign")),
     NavEntry("prompts.index", _l("Prompts")),
     NavEntry("exports.index", _l("Exports")),

@@ -15,7 +15,9 @@ from callengine.errors import CallengineError
 # Each area owns its subcommands in <area>/commands.py: register(subparsers).
 AREA_COMMANDS = ("callengine.importer.commands", "callengine.speech.commands",
                  "callengine.campaign.commands", "callengine.casework.commands",
-                 "callengine.reports_commands", "callengine.health.commands",
+                 "callengine.reports_commands",
+                 "callengine.health.checkin_commands",
+                 "callengine.health.sample_commands",
                  "admin.commands")
 
 

@@ -81,14 +81,21 @@ def _withdrawable(day: date):
                 CallTask.origin == ORIGIN_PLAN)
 
 
-def _cancel_unwanted(s, day: date, now: datetime) -> dict[str, int]:
+def cancel_unwanted(s, day: date, now: datetime,
+                    person_ids: list[int] | None = None) -> dict[str, int]:
+    """Withdraw the plan's pending calls (from `day` on) of people no longer under
+    monitoring (ended, F0, closed), of everyone or only of `person_ids`; returns the count
+    per person status. The daily plan runs it, and so does whatever makes someone F0."""
+    unwanted = [Person.status != PERSON_MONITORING]
+    if person_ids is not None:
+        unwanted.append(Person.id.in_(person_ids))
     counts = dict(s.execute(
         select(Person.status, func.count())
         .join(CallTask, CallTask.person_id == Person.id)
-        .where(_withdrawable(day), Person.status != PERSON_MONITORING)
+        .where(_withdrawable(day), *unwanted)
         .group_by(Person.status)).all())
     if counts:
-        not_monitored = select(Person.id).where(Person.status != PERSON_MONITORING)
+        not_monitored = select(Person.id).where(*unwanted)
         s.execute(
             update(CallTask).where(_withdrawable(day), CallTask.person_id.in_(not_monitored))
             .values(status=TASK_CANCELLED, updated_at=to_db(now))
@@ -104,7 +111,7 @@ def plan_day(db: Database, day: date, now: datetime, window: Window) -> PlanResu
             update(Person).where(Person.status == PERSON_MONITORING, ~_future_period(day))
             .values(status=PERSON_ENDED, updated_at=to_db(now))
             .execution_options(synchronize_session=False)).rowcount
-        cancelled = _cancel_unwanted(s, day, now)
+        cancelled = cancel_unwanted(s, day, now)
         already = exists().where(and_(CallTask.person_id == Person.id, CallTask.day == day))
         due = select(
             Person.id, literal(day), literal(TASK_PENDING), literal(ORIGIN_PLAN), literal(0),

@@ -158,6 +158,9 @@ class Settings:
     venue_stay_minutes: int = 60  # a check-in's stay when its venue has no length of its own
     checkin_limit_client: str = "30 per 10 minutes"  # check-ins sent from one client address
     checkin_limit_venue: str = "600 per 10 minutes"  # new check-ins at one venue
+    # The residents' result lookup (/r): tries per client address and per phone number.
+    lookup_limit_client: str = "10 per 10 minutes"
+    lookup_limit_phone: str = "5 per 10 minutes"
 
     def on_engine_host(self, asterisk_path: Path) -> Path:
         """A path Asterisk uses (recordings, greetings), as the engine process sees it."""
@@ -183,6 +186,12 @@ class Settings:
         """(count, seconds) of check-ins allowed per client address and per venue."""
         return (parse_rate("checkin_limit_client", self.checkin_limit_client),
                 parse_rate("checkin_limit_venue", self.checkin_limit_venue))
+
+    @property
+    def lookup_rates(self) -> tuple[tuple[int, float], tuple[int, float]]:
+        """(count, seconds) of result lookups allowed per client address and per phone."""
+        return (parse_rate("lookup_limit_client", self.lookup_limit_client),
+                parse_rate("lookup_limit_phone", self.lookup_limit_phone))
 
     @property
     def effective_database_url(self) -> str:
@@ -212,7 +221,8 @@ def parse_rate(name: str, value: Any) -> tuple[int, float]:
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?\s*$", re.IGNORECASE)
 _UNIT_BYTES = {None: 1, "b": 1, "kb": 2**10, "mb": 2**20, "gb": 2**30}
 _RATE_FIELDS = ("admin_login_limit_account", "admin_login_limit_client",
-                "checkin_limit_client", "checkin_limit_venue")
+                "checkin_limit_client", "checkin_limit_venue",
+                "lookup_limit_client", "lookup_limit_phone")
 _SIZE_FIELDS = ("import_max_file_size", "import_max_request_size", "import_max_unpacked_size")
 _SHEET_LIMIT_FIELDS = ("import_max_rows", "import_max_columns", "import_max_cells")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")

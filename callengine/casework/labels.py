@@ -61,6 +61,7 @@ PERSON_EVENT_LABELS = {
     "reopened": "Mở lại theo dõi",
     "phone_corrected": "Sửa số điện thoại",
     "call_now": "Yêu cầu gọi ngay",
+    "became_f0": "Xác định là F0 (xét nghiệm dương tính)",
 }
 
 

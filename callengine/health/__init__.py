@@ -1,1 +1,2 @@
-"""Health records kept beside the calls: venues and their check-ins (more areas follow)."""
+"""Health records kept beside the calls: venues and check-ins, samples and results,
+vaccinations and the exposure of contacts."""

@@ -117,6 +117,10 @@ class Merger:
         self._index(person)
         self._appearance(person, record, file_index, source)
 
+    def find(self, record: PersonRecord) -> PersonState | None:
+        """The loaded person a record is, by the rules below (health records use it too)."""
+        return self._find(record)
+
     def _find(self, record: PersonRecord) -> PersonState | None:
         """By national ID; else by phone and folded name (a nameless side matches any name)."""
         if record.national_id and record.national_id in self.by_id:

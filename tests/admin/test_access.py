@@ -20,6 +20,7 @@ ANYONE = PUBLIC
 SIGNED_IN = Rule(roles=frozenset({"admin", "supervisor", "staff"}))
 SUPERVISORS = Rule(roles=frozenset({"admin", "supervisor"}))
 ADMINS = Rule(roles=frozenset({"admin"}))
+STAFF = Rule(roles=frozenset({"admin", "staff"}))
 
 ACCESS: dict[str, Rule] = {
     "static": ANYONE,
@@ -102,6 +103,20 @@ ACCESS: dict[str, Rule] = {
     "api.venue": SIGNED_IN,
     "api.venue_poster": SIGNED_IN,
     "api.venue_rotate_token": ADMINS,
+    "samples.index": SIGNED_IN,
+    "samples.new": STAFF,
+    "samples.detail": SIGNED_IN,
+    "samples.member": SIGNED_IN,
+    "samples.record_result": STAFF,
+    "samples.upload_form": STAFF,
+    "samples.upload": STAFF,
+    "samples.upload_commit": STAFF,
+    "samples.upload_errors": STAFF,
+    "lookup.form": ANYONE,
+    "lookup.answer": ANYONE,
+    "api.create_sample": STAFF,
+    "api.sample": SIGNED_IN,
+    "api.import_lab_results": STAFF,
 }
 SAMPLE_PATH_VALUES = {"filename": "admin.css"}  # anything else: 1, the target's id
 ROLES = (None, "staff", "supervisor", "admin")
