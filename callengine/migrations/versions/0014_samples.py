@@ -5,13 +5,13 @@ taken, and the result once known; the members of pooled samples; one row per imp
 sample or result workbook.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
