@@ -122,6 +122,15 @@ class Settings:
     import_max_unpacked_size: int = 200 * 2**20  # an .xlsx's members, uncompressed, in all
     import_max_compression_ratio: float = 100  # an .xlsx member packed tighter is a zip bomb
     import_preview_ttl: float = 3600  # seconds a stored preview can be committed
+    # Vaccination certificates (EU DCC): the document signer's key and certificate (never in
+    # the repository; `callengine certificates keygen` writes both for a test deployment).
+    certificate_key: Path = Path("")  # empty: <data_dir>/certificates/signing-key.pem
+    certificate_signer: Path = Path("")  # empty: <data_dir>/certificates/signer.pem
+    certificate_issuer: str = "Bộ Y tế Việt Nam"  # the certificate's `is`
+    certificate_validity_days: int = 365  # a certificate expires this long after it is made
+    # Least days between doses, per product (code or short name): 'AZ=56,Pfizer=21'; the
+    # products file (callengine/vaccines.yaml) has the defaults.
+    vaccine_min_intervals: tuple[tuple[str, int], ...] = ()
     log_level: str = "INFO"
     # The admin web app (admin/, `callengine admin`).
     admin_secret_key: str = ""  # signs session cookies; required to serve; environment only
@@ -155,6 +164,16 @@ class Settings:
         """(count, seconds) of sign-in attempts allowed per account and per client address."""
         return (parse_rate("admin_login_limit_account", self.admin_login_limit_account),
                 parse_rate("admin_login_limit_client", self.admin_login_limit_client))
+
+    @property
+    def certificate_key_path(self) -> Path:
+        return self.certificate_key if str(self.certificate_key) not in ("", ".") \
+            else self.data_dir / "certificates" / "signing-key.pem"
+
+    @property
+    def certificate_signer_path(self) -> Path:
+        return self.certificate_signer if str(self.certificate_signer) not in ("", ".") \
+            else self.data_dir / "certificates" / "signer.pem"
 
     @property
     def effective_database_url(self) -> str:
@@ -268,6 +287,22 @@ def _parse_positive_float(name: str, value: Any) -> float:
     return number
 
 
+def _parse_intervals(name: str, value: Any) -> tuple[tuple[str, int], ...]:
+    """(product, days) pairs from 'AZ=56,Pfizer=21' or a mapping."""
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
+    elif isinstance(value, (list, tuple)) and all(isinstance(v, (list, tuple)) for v in value):
+        pairs = [tuple(v) for v in value]
+    else:
+        pairs = [item.partition("=")[::2] for item in str(value).split(",") if item.strip()]
+    parsed = []
+    for product, days in pairs:
+        if not str(product).strip():
+            raise ConfigError(f"{name}: {value!r} is not a list like 'AZ=56,Pfizer=21'")
+        parsed.append((str(product).strip(), _parse_int(f"{name}[{product}]", days, 1)))
+    return tuple(parsed)
+
+
 def _parse_trunk(name: str, raw: Any) -> Trunk:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{name}: each trunk must be a mapping with name and endpoint")
@@ -315,6 +350,8 @@ def _convert(name: str, key: str, value: Any) -> Any:
         return _parse_trunks(name, value)
     if key == "call_window":
         return parse_window(name, value)
+    if key == "vaccine_min_intervals":
+        return _parse_intervals(name, value)
     if key == "plan_time":
         return _parse_clock_time(name, value)
     if key in _SIZE_FIELDS:
@@ -390,6 +427,8 @@ def _check(settings: Settings) -> None:
             raise ConfigError(f"{name}: {str(getattr(settings, name))!r} is not an absolute path")
     if settings.max_attempts_per_day < 1:
         raise ConfigError("max_attempts_per_day: must be at least 1")
+    if settings.certificate_validity_days < 1:
+        raise ConfigError("certificate_validity_days: must be at least 1")
     if settings.campaign_poll_interval <= 0:
         raise ConfigError("campaign_poll_interval: must be above 0")
     _check_admin(settings)
