@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol, Sequence
 
-from callengine.importer.service import ERROR_SUMMARY_HEADER, ImportReport, RejectedRow
+from callengine.importer.service import ERROR_SUMMARY_HEADER, ImportIssue, RejectedRow
 from callengine.importer.text import plain
 from callengine.results import neutralise
 
@@ -25,7 +25,14 @@ _BAD_TITLE_CHARS = re.compile(r"[\[\]:*?/\\]")
 _MAX_TITLE = 31
 
 
-def write_error_workbook(report: ImportReport, path: Path | BinaryIO) -> int:
+class HasRejections(Protocol):
+    """A list import's ImportReport or a record import's RecordReport (records.py)."""
+
+    errors: Sequence[ImportIssue]
+    rejected_rows: Sequence[RejectedRow]
+
+
+def write_error_workbook(report: HasRejections, path: Path | BinaryIO) -> int:
     """Write the error workbook to a file or a stream; returns the rejected rows written."""
     from openpyxl import Workbook
 
