@@ -16,6 +16,7 @@ from callengine.errors import CallengineError
 AREA_COMMANDS = ("callengine.importer.commands", "callengine.speech.commands",
                  "callengine.campaign.commands", "callengine.casework.commands",
                  "callengine.reports_commands", "callengine.certificates.commands",
+                 "callengine.vaccination.commands",
                  "admin.commands")
 
 
