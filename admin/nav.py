@@ -22,6 +22,7 @@ NAV = (
     NavEntry("people.search", _l("People")),
     NavEntry("calls.index", _l("Calls")),
     NavEntry("imports.index", _l("Imports")),
+    NavEntry("vaccinations.upload", _l("Vaccinations")),
     NavEntry("campaign.index", _l("Campaign")),
     NavEntry("prompts.index", _l("Prompts")),
     NavEntry("exports.index", _l("Exports")),

@@ -39,6 +39,11 @@ def cose_key(key: ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey) -> Cos
     return CoseKey.from_pem_public_key(pem.decode())
 
 
+def certificate_pem(certificate: x509.Certificate) -> str:
+    """A certificate as PEM text (what verifiers download)."""
+    return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
 @dataclass(frozen=True)
 class DocumentSigner:
     private_key: ec.EllipticCurvePrivateKey
@@ -47,9 +52,6 @@ class DocumentSigner:
     @property
     def kid(self) -> bytes:
         return key_id(self.certificate)
-
-    def certificate_pem(self) -> str:
-        return self.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
     def sign(self, claims: dict[int, Any]) -> bytes:
         """The CWT claims as a tagged COSE_Sign1 message, signed ES256."""

@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlalchemy import case, func, literal, select
 
+from callengine.reports.series import SeriesCache
 from callengine.store.db import Database
 from callengine.store.models import Person
 from callengine.store.vaccinations import VaccinationDose
@@ -69,9 +70,21 @@ def _age_band(day: date):
                 (age < 50, "18-49"), (age < 65, "50-64"), else_="65+")
 
 
-def coverage_by_commune(db: Database, day: date) -> list[CommuneCoverage]:
+def coverage_by_commune(db: Database, day: date, cache: SeriesCache | None = None
+                        ) -> list[CommuneCoverage]:
     """Per (district, commune), in name order: people, with at least one dose, with a full
-    course, in all and per age band."""
+    course, in all and per age band. With a cache, a count is reused for its ttl (the
+    dashboard: the query reads every person)."""
+    key = ("coverage", str(db.engine.url), day)
+    cached = cache.get(key) if cache is not None else None
+    if cached is None:
+        cached = {"rows": _count(db, day)}
+        if cache is not None:
+            cache.put(key, cached)
+    return cached["rows"]
+
+
+def _count(db: Database, day: date) -> list[CommuneCoverage]:
     per_person = (select(VaccinationDose.person_id.label("person_id"),
                          func.max(case((VaccinationDose.dose_number >= _course_length(), 1),
                                        else_=0)).label("full"))
@@ -98,3 +111,14 @@ def province_total(rows: list[CommuneCoverage]) -> Counts:
     for row in rows:
         total.add(row.total)
     return total
+
+
+def by_district(rows: list[CommuneCoverage]) -> list[CommuneCoverage]:
+    """The communes' coverage added up per district, in name order."""
+    districts: dict[str | None, CommuneCoverage] = {}
+    for row in rows:
+        total = districts.setdefault(row.district, CommuneCoverage(row.district, None))
+        total.total.add(row.total)
+        for band in AGE_BANDS:
+            total.bands[band].add(row.bands[band])
+    return sorted(districts.values(), key=lambda d: d.district or "")
