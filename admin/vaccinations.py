@@ -32,7 +32,7 @@ from callengine.importer.error_book import write_error_workbook
 from callengine.importer.limits import Limits, UploadRefused, check_archive, check_request
 from callengine.importer.service import UnreadableFiles
 from callengine.importer.uploads import display_name, save_uploads
-from callengine.vaccination.certificate import person_certificate
+from callengine.vaccination.certificate import certificate_payload, sign_certificate
 from callengine.vaccination.coverage import AGE_BAND_LABELS, AGE_BANDS, coverage_by_commune
 from callengine.vaccination.doses import person_doses, record_dose
 from callengine.vaccination.export import FORMATS, write_coverage
@@ -116,7 +116,8 @@ def certificate(person_id: int):
     who = _person(person_id)
     ctx = context()
     try:
-        made = person_certificate(ctx.db, person_id, signer(), ctx.clock.now(), ctx.settings)
+        body, dose_id = certificate_payload(ctx.db, person_id, ctx.settings)
+        made = sign_certificate(body, dose_id, signer(), ctx.clock.now(), ctx.settings)
     except (SignerUnavailable, CaseworkError) as error:
         return render_template("vaccinations/certificate.html", who=who, error=str(error)), \
             503 if isinstance(error, SignerUnavailable) else 409

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 
 from callengine.casework.errors import NotAllowedNow, NotFound
 from callengine.certificates.keyfiles import SignerUnavailable
-from callengine.vaccination.certificate import person_certificate
+from callengine.vaccination.certificate import certificate_payload, sign_certificate
 from callengine.vaccination.doses import DoseView, record_dose
 from callengine.vaccination.rules import MAX_DOSE_NUMBER, DoseEntry, DoseRefused
 from callengine.vaccines import load_catalogue
@@ -122,18 +122,22 @@ def record_vaccination():
 @bp.get("/people/<int:person_id>/certificate")
 @STAFF
 @operation("Chứng nhận tiêm chủng EU DCC của mũi gần nhất", response="Certificate",
-           schemas=SCHEMAS, errors={409: "Người này chưa có mũi tiêm hoặc chưa có họ tên",
-                                    503: "Chưa có khóa ký chứng nhận"})
+           schemas=SCHEMAS, errors={409: "Người này chưa có mũi tiêm hoặc chưa có họ tên "
+                                         "(no_dose), hoặc chưa có khóa ký (signer_unavailable)"})
 def person_certificate_api(person_id: int):
     ctx = context()
     try:
-        made = person_certificate(ctx.db, person_id, signer(), ctx.clock.now(), ctx.settings)
+        body, dose_id = certificate_payload(ctx.db, person_id, ctx.settings)
     except NotFound as error:
         raise ApiError(404, "not_found", str(error)) from None
     except NotAllowedNow as error:
         raise ApiError(409, "no_dose", str(error)) from None
-    except SignerUnavailable as error:
-        raise ApiError(503, "signer_unavailable", str(error)) from None
+    try:
+        made = sign_certificate(body, dose_id, signer(), ctx.clock.now(), ctx.settings)
+    except SignerUnavailable:
+        raise ApiError(409, "signer_unavailable", _(
+            "No signing key is set up: an administrator must run "
+            "`callengine certificates keygen`.")) from None
     audit_event("certificate.issue", object_type="person", object_id=person_id,
                 dose_id=made.dose_id, via="api")
     return jsonify({"hc1": made.hc1})

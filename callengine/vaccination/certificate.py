@@ -31,9 +31,10 @@ def _latest_dose(session, person_id: int) -> VaccinationDose | None:
                            .order_by(VaccinationDose.dose_number.desc()).limit(1)).first()
 
 
-def person_certificate(db: Database, person_id: int, signer: DocumentSigner, now: datetime,
-                       settings: Settings) -> Certificate:
-    """The HC1 text of the person's latest dose (NotFound; NotAllowedNow without a dose)."""
+def certificate_payload(db: Database, person_id: int, settings: Settings
+                        ) -> tuple[dict[str, Any], int]:
+    """The hcert of the person's latest dose and that dose's id (NotFound; NotAllowedNow
+    without a name or a dose)."""
     with db.session() as session:
         person = session.get(Person, person_id)
         if person is None:
@@ -50,5 +51,18 @@ def person_certificate(db: Database, person_id: int, signer: DocumentSigner, now
         body = payload.hcert(holder, payload.Dose(product, dose.dose_number, dose.given_on,
                                                   payload.uvci(dose.certificate_id)),
                              settings.certificate_issuer)
+        return body, dose.id
+
+
+def sign_certificate(body: dict[str, Any], dose_id: int, signer: DocumentSigner,
+                     now: datetime, settings: Settings) -> Certificate:
+    """The HC1 text of a payload, issued now and valid for the settings' days."""
     claims = payload.cwt_claims(body, now, settings.certificate_validity_days)
-    return Certificate(hc1.encode(signer.sign(claims)), body, dose.id)
+    return Certificate(hc1.encode(signer.sign(claims)), body, dose_id)
+
+
+def person_certificate(db: Database, person_id: int, signer: DocumentSigner, now: datetime,
+                       settings: Settings) -> Certificate:
+    """The certificate of the person's latest dose, signed now."""
+    return sign_certificate(*certificate_payload(db, person_id, settings), signer, now,
+                            settings)
