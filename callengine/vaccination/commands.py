@@ -6,16 +6,14 @@ Exit codes: 0 imported, 1 imported with some rows rejected, 2 refused (nothing i
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
-from pathlib import Path
 
 
 def cmd_import(args) -> int:
     from callengine.cli import _settings
     from callengine.clock import SystemClock
-    from callengine.importer.error_book import write_error_workbook
+    from callengine.importer.commands import print_report
     from callengine.importer.records import format_report
     from callengine.importer.service import UnreadableFiles
     from callengine.store.db import Database
@@ -32,13 +30,8 @@ def cmd_import(args) -> int:
         return 2
     finally:
         db.dispose()
-    if args.errors_out:
-        write_error_workbook(report, Path(args.errors_out))
-    if args.json:
-        print(json.dumps(report.to_json(), ensure_ascii=False))
-    else:
-        print(format_report(report, "Nhập mũi tiêm", COUNT_LABELS, args.errors_out))
-    return report.exit_code
+    return print_report(report, args, lambda: format_report(
+        report, "Nhập mũi tiêm", COUNT_LABELS, args.errors_out))
 
 
 def cmd_coverage(args) -> int:

@@ -134,3 +134,14 @@ def test_the_coverage_export_keeps_names_as_text(db, tmp_path):
     sheet = load_workbook(io.BytesIO(book_bytes.getvalue())).active
     assert sheet.cell(2, 2).value == "=HYPERLINK(1)" and sheet.cell(2, 2).data_type == "s"
     assert sheet.cell(2, 3).value == 1
+
+
+def test_the_coverage_command_writes_the_table(db, people, tmp_path, monkeypatch, capsys,
+                                               database_url):
+    monkeypatch.setenv("CALLENGINE_DATABASE_URL", database_url)
+    out = tmp_path / "bao-phu.xlsx"
+    assert main(["vaccinations", "coverage", "--format", "xlsx", "--date", "2021-11-30",
+                 str(out)]) == 0
+    assert "30/11/2021" in capsys.readouterr().out
+    sheet = load_workbook(out).active
+    assert (sheet.cell(2, 2).value, sheet.cell(2, 3).value) == ("Nga Liên", 2)
