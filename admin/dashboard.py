@@ -16,6 +16,8 @@ from callengine import campaign as campaign_service
 from callengine.campaign import Campaign
 from callengine.labels import FIGURE_LABELS, NO_COMMUNE, NO_DISTRICT
 from callengine.reports import Dashboard, LiveFigures, dashboard, dashboard_live
+from callengine.reports.series import SeriesCache
+from callengine.vaccination.coverage import by_district, coverage_by_commune, province_total
 from admin.access import any_role, may_use
 from admin.charts import outcome_chart
 from admin.context import context, local_today
@@ -24,6 +26,7 @@ from admin.i18n import format_moment
 bp = Blueprint("home", __name__)  # "home.index": the nav's and the sign-in's landing page
 TILES = ("planned", "dialled", "reached", "completed", "flagged", "urgent", "unreachable")
 REFRESH_SECONDS = 10  # app.config["DASHBOARD_REFRESH_SECONDS"] overrides it
+COVERAGE_CACHE = SeriesCache(ttl=60.0)  # vaccination coverage reads every person: a minute
 
 
 def _campaign() -> tuple[Campaign, dict[str, int]]:
@@ -54,13 +57,16 @@ def campaign_status(current: Campaign) -> str:
 @any_role
 def index():
     """Today's dashboard."""
-    board, current = board_of(local_today(context().clock.now()))
+    today = local_today(context().clock.now())
+    board, current = board_of(today)
+    coverage = coverage_by_commune(context().db, today, COVERAGE_CACHE)
     flags_link = (url_for("flags.queue", urgent="y") if may_use("flags.queue") else None)
     return render_template(
         "dashboard/index.html", board=board, campaign=current, status=campaign_status(current),
         chart=outcome_chart(board.series), tiles=TILES, columns=TILES,
         figure_labels=FIGURE_LABELS, no_district=NO_DISTRICT, no_commune=NO_COMMUNE,
-        flags_link=flags_link,
+        flags_link=flags_link, coverage=by_district(coverage),
+        coverage_total=province_total(coverage),
         refresh=current_app.config.get("DASHBOARD_REFRESH_SECONDS", REFRESH_SECONDS))
 
 

@@ -24,6 +24,7 @@ NAV = (
     NavEntry("venues.index", _l("Venues")),
     NavEntry("imports.index", _l("Imports")),
     NavEntry("samples.index", _l("Samples")),
+    NavEntry("vaccinations.upload", _l("Vaccinations")),
     NavEntry("campaign.index", _l("Campaign")),
     NavEntry("prompts.index", _l("Prompts")),
     NavEntry("exports.index", _l("Exports")),

@@ -18,6 +18,8 @@ AREA_COMMANDS = ("callengine.importer.commands", "callengine.speech.commands",
                  "callengine.reports_commands",
                  "callengine.health.checkin_commands",
                  "callengine.health.sample_commands",
+                 "callengine.certificates.commands",
+                 "callengine.vaccination.commands",
                  "admin.commands")
 
 

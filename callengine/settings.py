@@ -137,6 +137,15 @@ class Settings:
     import_max_columns: int = 256  # columns of one sheet
     import_max_cells: int = 6_000_000  # rows x columns of one sheet
     import_preview_ttl: float = 3600  # seconds a stored preview can be committed
+    # Vaccination certificates (EU DCC): the document signer's key and certificate (never in
+    # the repository; `callengine certificates keygen` writes both for a test deployment).
+    certificate_key: Path = Path("")  # empty: <data_dir>/certificates/signing-key.pem
+    certificate_signer: Path = Path("")  # empty: <data_dir>/certificates/signer.pem
+    certificate_issuer: str = "Bộ Y tế Việt Nam"  # the certificate's `is`
+    certificate_validity_days: int = 365  # a certificate expires this long after it is made
+    # Least days between doses, per product (code or short name): 'AZ=56,Pfizer=21'; the
+    # products file (callengine/vaccines.yaml) has the defaults.
+    vaccine_min_intervals: tuple[tuple[str, int], ...] = ()
     log_level: str = "INFO"
     # The admin web app (admin/, `callengine admin`).
     admin_secret_key: str = ""  # signs session cookies; required to serve; environment only
@@ -192,6 +201,16 @@ class Settings:
         """(count, seconds) of result lookups allowed per client address and per phone."""
         return (parse_rate("lookup_limit_client", self.lookup_limit_client),
                 parse_rate("lookup_limit_phone", self.lookup_limit_phone))
+
+    @property
+    def certificate_key_path(self) -> Path:
+        return self.certificate_key if str(self.certificate_key) not in ("", ".") \
+            else self.data_dir / "certificates" / "signing-key.pem"
+
+    @property
+    def certificate_signer_path(self) -> Path:
+        return self.certificate_signer if str(self.certificate_signer) not in ("", ".") \
+            else self.data_dir / "certificates" / "signer.pem"
 
     @property
     def effective_database_url(self) -> str:
@@ -326,6 +345,22 @@ def _shown(key: Any) -> str:
     return text if text.isprintable() else repr(text)
 
 
+def _parse_intervals(name: str, value: Any) -> tuple[tuple[str, int], ...]:
+    """(product, days) pairs from 'AZ=56,Pfizer=21' or a mapping."""
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
+    elif isinstance(value, (list, tuple)) and all(isinstance(v, (list, tuple)) for v in value):
+        pairs = [tuple(v) for v in value]
+    else:
+        pairs = [item.partition("=")[::2] for item in str(value).split(",") if item.strip()]
+    parsed = []
+    for product, days in pairs:
+        if not str(product).strip():
+            raise ConfigError(f"{name}: {value!r} is not a list like 'AZ=56,Pfizer=21'")
+        parsed.append((str(product).strip(), _parse_int(f"{name}[{product}]", days, 1)))
+    return tuple(parsed)
+
+
 def _parse_trunk(name: str, raw: Any) -> Trunk:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{name}: each trunk must be a mapping with name and endpoint")
@@ -395,6 +430,8 @@ def _convert(name: str, key: str, value: Any) -> Any:
         return _parse_peers(name, value)
     if key == "call_window":
         return parse_window(name, value)
+    if key == "vaccine_min_intervals":
+        return _parse_intervals(name, value)
     if key == "plan_time":
         return _parse_clock_time(name, value)
     if key in _SIZE_FIELDS:
@@ -524,6 +561,8 @@ def _check(settings: Settings) -> None:
     _check_every_field(settings)
     _check_named_values(settings)
     _check_dialer(settings)
+    if settings.certificate_validity_days < 1:
+        raise ConfigError("certificate_validity_days: must be at least 1")
     _check_admin(settings)
 
 

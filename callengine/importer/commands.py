@@ -74,7 +74,6 @@ def _today(timezone: str) -> date:
 
 
 def cmd_import(args) -> int:
-    from callengine.importer.error_book import write_error_workbook
     from callengine.importer.limits import Limits
     from callengine.importer.service import UnreadableFiles, import_files
     from callengine.settings import load_settings
@@ -94,12 +93,21 @@ def cmd_import(args) -> int:
         return 2
     finally:
         db.dispose()
+    return print_report(report, args, lambda: format_summary(report, list_date,
+                                                             args.errors_out))
+
+
+def print_report(report, args, summary) -> int:
+    """The end of an import command: the error workbook (--errors-out), the report as JSON
+    (--json) or the Vietnamese `summary()`, and the exit code (1: some rows rejected)."""
+    from callengine.importer.error_book import write_error_workbook
+
     if args.errors_out:
         write_error_workbook(report, Path(args.errors_out))
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
     else:
-        print(format_summary(report, list_date, args.errors_out))
+        print(summary())
     return 1 if report.errors else 0
 
 

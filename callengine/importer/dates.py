@@ -25,22 +25,24 @@ class InvalidDate(ValueError):
     """A cell is not a readable date; the message (Vietnamese) says why."""
 
 
-def parse_date(value: object, list_date: date) -> date:
-    """The date in a cell; day/month without a year takes the list's year. Raises InvalidDate."""
+def parse_date(value: object, list_date: date, *,
+               bounds: tuple[date, date] | None = None) -> date:
+    """The date in a cell; day/month without a year takes the list's year. Raises InvalidDate.
+    A date must be near the list's date, or within `bounds` (first, last day) when given."""
     value = plain(value)
     if isinstance(value, datetime):
-        return _checked(value.date(), value, list_date)
+        return _checked(value.date(), value, list_date, bounds)
     if isinstance(value, date):
-        return _checked(value, value, list_date)
+        return _checked(value, value, list_date, bounds)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _checked(_from_serial(value), value, list_date)
-    return _parse_text(cell_text(value), list_date)
+        return _checked(_from_serial(value), value, list_date, bounds)
+    return _parse_text(cell_text(value), list_date, bounds)
 
 
 @lru_cache(maxsize=4096)
-def _parse_text(text: str, list_date: date) -> date:
+def _parse_text(text: str, list_date: date, bounds: tuple[date, date] | None) -> date:
     """parse_date for text; lists repeat a few dates many times, so results are cached."""
-    return _checked(_from_text(text, list_date), text, list_date)
+    return _checked(_from_text(text, list_date), text, list_date, bounds)
 
 
 def _from_serial(number: float) -> date:
@@ -91,13 +93,18 @@ def _build(text: str, day: int, month: int, year: int) -> date:
             from None
 
 
-def _checked(result: date, shown: object, list_date: date) -> date:
-    """Reject dates too far from the list's date to be anything but a typo."""
-    earliest = list_date - timedelta(days=MAX_DAYS_BEFORE_LIST)
-    latest = list_date + timedelta(days=MAX_DAYS_AFTER_LIST)
+def _checked(result: date, shown: object, list_date: date,
+             bounds: tuple[date, date] | None = None) -> date:
+    """Reject dates too far from the list's date (or outside the bounds) to be anything but
+    a typo."""
+    earliest, latest = bounds or (list_date - timedelta(days=MAX_DAYS_BEFORE_LIST),
+                                  list_date + timedelta(days=MAX_DAYS_AFTER_LIST))
     if not earliest <= result <= latest:
         text, read = cell_text(shown), result.strftime("%d/%m/%Y")
         read_as = "" if text == read else f" ({read})"
+        if bounds:
+            raise InvalidDate(f"ngày '{text}'{read_as} phải từ {earliest:%d/%m/%Y} đến "
+                              f"{latest:%d/%m/%Y}; kiểm tra lại năm")
         raise InvalidDate(
             f"ngày '{text}'{read_as} quá xa ngày của danh sách "
             f"({list_date.strftime('%d/%m/%Y')}); kiểm tra lại năm"

@@ -117,6 +117,17 @@ ACCESS: dict[str, Rule] = {
     "api.create_sample": STAFF,
     "api.sample": SIGNED_IN,
     "api.import_lab_results": STAFF,
+    "vaccinations.person": SIGNED_IN,
+    "vaccinations.record": SIGNED_IN,
+    "vaccinations.certificate": SIGNED_IN,
+    "vaccinations.verify_page": ANYONE,
+    "vaccinations.signer_certificate": ANYONE,
+    "vaccinations.upload": SIGNED_IN,
+    "vaccinations.error_workbook": SIGNED_IN,
+    "vaccinations.coverage_export": SIGNED_IN,
+    "api.record_vaccination": SIGNED_IN,
+    "api.person_certificate_api": SIGNED_IN,
+    "api.certificate_signer": ANYONE,
 }
 SAMPLE_PATH_VALUES = {"filename": "admin.css"}  # anything else: 1, the target's id
 ROLES = (None, "staff", "supervisor", "admin")
