@@ -1,6 +1,6 @@
 """`callengine places check` and `callengine places backfill` (staff read them: Vietnamese).
 
-    callengine places check [--json]   # exit 0: every name matched; 1: some did not
+    callengine places check [--json]   # exit 0: all matched and stored; 1: something to do
     callengine places backfill         # fill the official codes of rows stored before them
 """
 
@@ -67,7 +67,7 @@ def cmd_places_check(args) -> int:
                          ensure_ascii=False))
     else:
         _print_check(report)
-    return 1 if report.problems else 0
+    return 1 if report.problems or report.to_backfill else 0
 
 
 def cmd_places_backfill(args) -> int:

@@ -78,7 +78,8 @@ def _problems(district, commune, people: int, match) -> list[PlaceProblem]:
 
 def check_places(db: Database) -> PlaceCheck:
     """Every written place of the people, matched against the official list."""
-    matched_people = matched_names = to_backfill = 0
+    matched_people = to_backfill = 0
+    matched_names: set[tuple] = set()
     problems: dict[tuple, PlaceProblem] = {}
     with db.session() as s:
         pairs = _pairs(s)
@@ -86,7 +87,7 @@ def check_places(db: Database) -> PlaceCheck:
         match = match_place(district, commune)
         if match.status == MATCHED:
             matched_people += people
-            matched_names += 1
+            matched_names.add((district, commune))
         if tuple(stored) != tuple(match.codes().values()):
             to_backfill += people
         for problem in _problems(district, commune, people, match):
@@ -96,7 +97,7 @@ def check_places(db: Database) -> PlaceCheck:
             problems[key] = problem
     ordered = sorted(problems.values(), key=lambda p: (-p.people, p.district or "",
                                                         p.commune or ""))
-    return PlaceCheck(matched_people, matched_names, tuple(ordered), to_backfill)
+    return PlaceCheck(matched_people, len(matched_names), tuple(ordered), to_backfill)
 
 
 def _same(column, value):
