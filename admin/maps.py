@@ -16,13 +16,13 @@ from admin.map_chart import format_value, map_chart
 bp = Blueprint("map", __name__)
 
 
-def choice(name: str, allowed, default: str) -> tuple[str, str | None]:
-    """A query argument among `allowed`: (value, None), or (default, message) if refused."""
+def choice(name: str, labels: dict[str, str], default: str) -> tuple[str, str | None]:
+    """A query argument among `labels`' keys: (value, None), or (default, message)."""
     value = request.args.get(name, "").strip() or default
-    if value in allowed:
+    if value in labels:
         return value, None
     return default, _("Unknown choice %(value)s: showing %(default)s.", value=value[:40],
-                      default=default)
+                      default=labels[default])
 
 
 def division_labels() -> dict[str, str]:
@@ -34,8 +34,9 @@ def division_labels() -> dict[str, str]:
 @roles_required("staff", "supervisor")
 def index():
     """The map of today's figure chosen in the form (default: F0, old division)."""
-    figure, figure_error = choice("figure", FIGURES, next(iter(FIGURES)))
-    division, division_error = choice("division", (OLD, NEW), OLD)
+    figure, figure_error = choice("figure", {k: f.label for k, f in FIGURES.items()},
+                                  next(iter(FIGURES)))
+    division, division_error = choice("division", division_labels(), OLD)
     ctx = context()
     data = map_data(ctx.db, figure, division, local_today(ctx.clock.now()),
                     ctx.settings.timezone)
