@@ -15,7 +15,7 @@ from callengine.reports.map import PERCENT, LegendClass, MapData, class_of
 WIDTH = 640  # the drawing's width; tiles are square
 GAP = 1  # between tiles, in drawing units
 # Zero, then five classes from pale yellow to dark red (ColorBrewer YlOrRd, colour-blind safe).
-COLOURS = ("#eef1f4", "#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+COLOURS = ("#dde3ea", "#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 No commune boundaries of Thanh Hóa are served by a package registry, so the map is a grid:
 each commune's centre (from the official list) is projected (longitude scaled by the cosine
-of the province's latitude, latitude flipped) onto a grid about 2.5 times as large as the
+of the province's latitude, latitude flipped) onto a grid about twice as large as the
 number of communes, and the commune takes the free cell nearest to it (the dense lowland
 communes are pushed apart, the mountain communes keep their places). In the old division
 the edges between two districts (and around the province) are drawn as outlines, so the
@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from callengine.geo.units import OLD, Unit, load_units
 
-CELLS_PER_UNIT = 2.5
+CELLS_PER_UNIT = 2.0
 NEIGHBOURS = ((1, 0), (-1, 0), (0, 1), (0, -1))
 
 

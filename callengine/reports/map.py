@@ -161,22 +161,16 @@ MAX_CLASSES = 5  # besides zero
 
 def legend(values: list[float], kind: str) -> tuple[LegendClass, ...]:
     """Classes for the values: fixed fifths for percentages; for counts, zero and up to five
-    classes holding about as many communes each."""
+    classes holding about as many communes each (none of them empty)."""
     if kind == PERCENT:
         return tuple(LegendClass(i + 1, low, high) for i, (low, high) in
                      enumerate(zip(PERCENT_STEPS, PERCENT_STEPS[1:])))
     nonzero = sorted(v for v in values if v > 0)
+    highs = sorted({nonzero[min(len(nonzero) - 1, len(nonzero) * step // MAX_CLASSES)]
+                    for step in range(1, MAX_CLASSES) if nonzero} | set(nonzero[-1:]))
     classes = [LegendClass(0, 0, 0)]
-    low = 1
-    for step in range(1, MAX_CLASSES + 1):
-        if not nonzero or low > nonzero[-1]:
-            break
-        high = nonzero[min(len(nonzero) - 1, len(nonzero) * step // MAX_CLASSES)]
-        high = max(high, low)
-        if step == MAX_CLASSES:
-            high = nonzero[-1]
-        classes.append(LegendClass(len(classes), low, high))
-        low = high + 1
+    for high in highs:
+        classes.append(LegendClass(len(classes), classes[-1].high + 1, high))
     return tuple(classes)
 
 

@@ -16,7 +16,7 @@ from callengine.cli import main
 from callengine.clock import to_db
 from callengine.importer.service import import_files
 from callengine.places import backfill_place_codes, check_places, place_codes
-from callengine.reports.map import FIGURES, UnknownFigure, map_data
+from callengine.reports.map import COUNT, FIGURES, PERCENT, UnknownFigure, legend, map_data
 from callengine.store.models import Person
 from callengine.store.supervision import Flag
 from tests.unit.casework_helpers import DAY, NOW, add_person, add_task
@@ -210,3 +210,19 @@ def test_the_figure_registry_has_no_coverage_until_its_service_is_merged():
     assert list(FIGURES) == ["f0", "monitoring", "flagged"]
     with pytest.raises(UnknownFigure):
         map_data(None, "coverage", "old", DAY, TZ)
+
+
+@pytest.mark.parametrize("values", [[0, 0, 1, 1, 2, 3, 5, 8, 13, 40], [0, 1, 2, 4], [0, 7],
+                                    list(range(30)), [0, 0]])
+def test_legend_classes_are_never_empty_and_hold_every_value(values):
+    classes = legend(values, COUNT)
+    assert classes[0].low == classes[0].high == 0 and len(classes) <= 6
+    assert all(any(c.holds(v) for v in values) for c in classes[1:])
+    assert all(sum(c.holds(v) for c in classes) == 1 for v in values)
+    assert [c.index for c in classes] == list(range(len(classes)))
+
+
+def test_percentages_have_fixed_fifths():
+    classes = legend([12.5, 99.0], PERCENT)
+    assert [(c.low, c.high) for c in classes] == [(0, 20), (20, 40), (40, 60), (60, 80),
+                                                  (80, 100)]
