@@ -28,11 +28,16 @@ def register(subparsers) -> None:
     backfill.set_defaults(func=cmd_places_backfill)
 
 
-def _database():
+def _on_database(service):
+    """The service's answer on the settings' database."""
     from callengine.settings import load_settings
     from callengine.store.db import Database
 
-    return Database(load_settings().effective_database_url)
+    db = Database(load_settings().effective_database_url)
+    try:
+        return service(db)
+    finally:
+        db.dispose()
 
 
 def _area(problem) -> str:
@@ -57,11 +62,7 @@ def _print_check(report) -> None:
 def cmd_places_check(args) -> int:
     from callengine.places import check_places
 
-    db = _database()
-    try:
-        report = check_places(db)
-    finally:
-        db.dispose()
+    report = _on_database(check_places)
     if args.json:
         print(json.dumps({**dataclasses.asdict(report), "problem_people": report.problem_people},
                          ensure_ascii=False))
@@ -73,10 +74,6 @@ def cmd_places_check(args) -> int:
 def cmd_places_backfill(args) -> int:
     from callengine.places import backfill_place_codes
 
-    db = _database()
-    try:
-        changed = backfill_place_codes(db)
-    finally:
-        db.dispose()
+    changed = _on_database(backfill_place_codes)
     print(f"Đã điền mã đơn vị hành chính cho {changed} người.")
     return 0
