@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Iterable, Mapping
 
-from callengine.geo import match_place
 from callengine.importer.categories import F0, SEVERITY
 from callengine.importer.rows import MAX_ALT_PHONES_CHARS, PersonRecord, join_notes, split_notes
 from callengine.importer.text import fold
+from callengine.places import place_codes
 from callengine.store.models import (
     PERSON_ENDED, PERSON_F0, PERSON_MONITORING, PERSON_UNMONITORED,
 )
@@ -201,7 +201,7 @@ class Merger:
         """Class, status and monitoring dates of every touched person, from all periods."""
         for person in self.touched.values():
             derive(person, self.list_date)
-            place_codes(person.values)
+            fill_place_codes(person.values)
 
 
 def with_note(notes: str | None, note: str) -> str | None:
@@ -236,10 +236,10 @@ def derive(person: PersonState, list_date: date) -> None:
         values["status"] = PERSON_MONITORING  # exposed (again): monitored from now on
 
 
-def place_codes(values: dict) -> None:
-    """The official codes of the district and commune as they now read (callengine/geo);
+def fill_place_codes(values: dict) -> None:
+    """The official codes of the district and commune as they now read (callengine/places);
     None where the names match nothing or several units."""
-    values.update(match_place(values["district"], values["commune"]).codes())
+    values.update(place_codes(values["district"], values["commune"]))
 
 
 def classify(
