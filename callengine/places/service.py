@@ -1,8 +1,8 @@
 """The place codes of people's rows: what a writer stores, check and backfill.
 
 `place_codes(district, commune)` is the one function every writer of a district and commune
-calls (the list import does, in importer/merge.py; venues and check-ins do the same), so that
-the map and the dashboards count a commune written three ways once.
+calls (the list import does, in importer/merge.py; venues and check-ins are to do the same),
+so that the map counts a commune written three ways once.
 """
 
 from __future__ import annotations
