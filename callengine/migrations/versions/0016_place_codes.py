@@ -27,7 +27,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("people", schema=None) as batch_op:
-        for name in reversed(COLUMNS):
-            batch_op.drop_index(f"ix_people_{name}")
-            batch_op.drop_column(name)
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch copy of `people` would have
+    # to drop the table that other tables' foreign keys point at.
+    for name in reversed(COLUMNS):
+        op.drop_index(f"ix_people_{name}", table_name="people")
+        op.drop_column("people", name)
