@@ -18,13 +18,13 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     """An admin app on these settings (default: from the environment) and database."""
     from admin import (
         access, api, audit_views, auth, calls, campaign, converters, dashboard, errors,
-        exports, flags, i18n, imports, nav, people, prompts, recordings, security,
+        exports, flags, i18n, imports, maps, nav, people, prompts, recordings, security,
         upload_progress, users, vaccinations,
     )
     from admin import checkin, venues  # venues and the public check-in
     from admin import lookup, samples  # samples, results and the public result lookup
     from admin.api import (  # noqa: F401 (their routes are on api.bp)
-        imports as api_imports, people as api_people, results as api_results,
+        imports as api_imports, map as api_map, people as api_people, results as api_results,
         vaccinations as api_vaccinations,
     )
     from admin.api import venues as api_venues  # noqa: F401
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
                       samples.bp,
                       lookup.bp,
                       vaccinations.bp,
+                      maps.bp,
                       api.bp):
         app.register_blueprint(blueprint)
     return app

@@ -22,6 +22,7 @@ NAV = (
     NavEntry("people.search", _l("People")),
     NavEntry("calls.index", _l("Calls")),
     NavEntry("venues.index", _l("Venues")),
+    NavEntry("map.index", _l("Epidemic map")),
     NavEntry("imports.index", _l("Imports")),
     NavEntry("samples.index", _l("Samples")),
     NavEntry("vaccinations.upload", _l("Vaccinations")),

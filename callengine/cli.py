@@ -20,6 +20,7 @@ AREA_COMMANDS = ("callengine.importer.commands", "callengine.speech.commands",
                  "callengine.health.sample_commands",
                  "callengine.certificates.commands",
                  "callengine.vaccination.commands",
+                 "callengine.places.commands",
                  "admin.commands")
 
 

@@ -21,6 +21,7 @@ from typing import Iterable, Mapping
 from callengine.importer.categories import F0, SEVERITY
 from callengine.importer.rows import MAX_ALT_PHONES_CHARS, PersonRecord, join_notes, split_notes
 from callengine.importer.text import fold
+from callengine.places import place_codes
 from callengine.store.models import (
     PERSON_ENDED, PERSON_F0, PERSON_MONITORING, PERSON_UNMONITORED,
 )
@@ -32,6 +33,7 @@ PERSON_COLUMNS = (
     "full_name", "name_key", "phone", "alt_phones", "carrier", "national_id", "category",
     "birth_year", "sex", "village", "commune", "district", "address", "origin", "notes",
     "status", "monitoring_start", "monitoring_end",
+    "district_code", "commune_code", "new_commune_code",
 )
 _FILLABLE = ("national_id", "birth_year", "sex", "village", "commune", "district", "address",
              "origin")
@@ -146,6 +148,7 @@ class Merger:
             "commune": record.commune, "district": record.district, "address": record.address,
             "origin": record.origin, "notes": None, "status": PERSON_MONITORING,
             "monitoring_start": None, "monitoring_end": None,
+            "district_code": None, "commune_code": None, "new_commune_code": None,
         }
         person = PersonState(None, values, None, {}, file_index)
         self._merge_phones(person, record)
@@ -202,6 +205,7 @@ class Merger:
         """Class, status and monitoring dates of every touched person, from all periods."""
         for person in self.touched.values():
             derive(person, self.list_date)
+            fill_place_codes(person.values)
 
 
 def with_note(notes: str | None, note: str) -> str | None:
@@ -234,6 +238,12 @@ def derive(person: PersonState, list_date: date) -> None:
             values["monitoring_end"] > (old_end or date.min) and \
             values["monitoring_end"] >= list_date:
         values["status"] = PERSON_MONITORING  # exposed (again): monitored from now on
+
+
+def fill_place_codes(values: dict) -> None:
+    """The official codes of the district and commune as they now read (callengine/places);
+    None where the names match nothing or several units."""
+    values.update(place_codes(values["district"], values["commune"]))
 
 
 def classify(

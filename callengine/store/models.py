@@ -70,6 +70,11 @@ class Person(Base):
     village: Mapped[str | None] = mapped_column(String(100))
     commune: Mapped[str | None] = mapped_column(String(100))
     district: Mapped[str | None] = mapped_column(String(100))
+    # Official codes of the units district and commune name (callengine/geo; migration 0016):
+    # district and commune before the 2025 reorganisation, the commune after it.
+    district_code: Mapped[str | None] = mapped_column(String(10), index=True)
+    commune_code: Mapped[str | None] = mapped_column(String(10), index=True)
+    new_commune_code: Mapped[str | None] = mapped_column(String(10), index=True)
     address: Mapped[str | None] = mapped_column(String(300))
     origin: Mapped[str | None] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)

@@ -62,6 +62,8 @@ ACCESS: dict[str, Rule] = {
     "api.me": SIGNED_IN,
     "api.calls": SIGNED_IN,
     "api.dashboard": SIGNED_IN,
+    "map.index": SIGNED_IN,
+    "api.epidemic_map": SIGNED_IN,
     "api.campaign": SUPERVISORS,
     "api.change_campaign": SUPERVISORS,
     "api.openapi": ANYONE,
