@@ -97,6 +97,11 @@ class Settings:
     monitoring_days_returnee: int = 14  # from the arrival date
     monitoring_days_f1: int = 14  # from the last contact
     monitoring_days_f2: int = 7  # from the last contact
+    # Venue check-in and the exposure query (callengine/health/).
+    venue_stay_minutes: int = 60  # a check-in's stay when the venue sets none (no check-out)
+    exposure_days_before: int = 2  # the case's visits counted from this many days before
+    # sampling or symptom onset (whichever is earlier) up to isolation
+    exposure_min_overlap_minutes: int = 1  # an overlap counts only when longer than this
     # Spoken answers: when a question gets no key, the dialplan records the answer and asks the
     # engine's FastAGI server to recognise it (worker processes, never the dialer's loop).
     speech: bool = True  # record and recognise spoken answers
@@ -392,7 +397,16 @@ def _check(settings: Settings) -> None:
         raise ConfigError("max_attempts_per_day: must be at least 1")
     if settings.campaign_poll_interval <= 0:
         raise ConfigError("campaign_poll_interval: must be above 0")
+    _check_exposure(settings)
     _check_admin(settings)
+
+
+def _check_exposure(settings: Settings) -> None:
+    if settings.venue_stay_minutes < 1:
+        raise ConfigError(f"venue_stay_minutes: {settings.venue_stay_minutes} must be at least 1")
+    if settings.exposure_days_before > 30:
+        raise ConfigError(f"exposure_days_before: {settings.exposure_days_before} is more than "
+                          "30 days (check-ins are kept 30 days)")
 
 
 def _check_admin(settings: Settings) -> None:

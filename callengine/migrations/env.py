@@ -7,6 +7,7 @@ import callengine.store.accounts  # noqa: F401  (registers its tables)
 import callengine.store.supervision  # noqa: F401  (registers its tables)
 import callengine.store.campaign  # noqa: F401  (registers its table)
 import callengine.store.venues  # noqa: F401  (registers its tables)
+import callengine.store.exposure  # noqa: F401  (registers its table)
 from callengine.store.models import Base
 
 config = context.config

@@ -1,0 +1,40 @@
+"""exposure reviews: a case's contacts found from check-ins, awaiting a supervisor
+
+Revision ID: 0017
+Revises: 0013
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0017"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "exposure_reviews",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("person_id", sa.Integer(), sa.ForeignKey("people.id"), nullable=False),
+        sa.Column("reference_at", sa.DateTime(), nullable=False),
+        sa.Column("isolated_at", sa.DateTime(), nullable=False),
+        sa.Column("window_start", sa.DateTime(), nullable=False),
+        sa.Column("window_end", sa.DateTime(), nullable=False),
+        sa.Column("source", sa.String(length=80), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("confirmed_by", sa.String(length=100)),
+        sa.Column("confirmed_at", sa.DateTime()),
+        sa.Column("batch_id", sa.Integer(),
+                  sa.ForeignKey("import_batches.id", name="fk_exposure_reviews_batch_id")),
+        sa.Column("version", sa.Integer(), nullable=False, server_default="1"),
+        sa.UniqueConstraint("person_id", "source", name="uq_exposure_reviews_person_source"),
+    )
+    op.create_index("ix_exposure_reviews_person_id", "exposure_reviews", ["person_id"])
+    op.create_index("ix_exposure_reviews_status_created", "exposure_reviews",
+                    ["status", "created_at"])
+
+
+def downgrade() -> None:
+    op.drop_table("exposure_reviews")
