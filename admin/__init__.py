@@ -18,11 +18,12 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     """An admin app on these settings (default: from the environment) and database."""
     from admin import (
         access, api, audit_views, auth, calls, campaign, converters, dashboard, errors,
-        exports, flags, i18n, imports, nav, people, prompts, recordings, security,
+        exports, exposure, flags, i18n, imports, nav, people, prompts, recordings, security,
         upload_progress, users,
     )
     from admin.api import (  # noqa: F401 (their routes are on api.bp)
-        imports as api_imports, people as api_people, results as api_results,
+        exposure as api_exposure, imports as api_imports, people as api_people,
+        results as api_results,
     )
     from admin.context import install_context
 
@@ -39,6 +40,6 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     app.jinja_env.globals["nav_entries"] = nav.visible_entries
     for blueprint in (auth.bp, dashboard.bp, users.bp, audit_views.bp, flags.bp, recordings.bp,
                       people.bp, calls.bp, campaign.bp, imports.bp, exports.bp, prompts.bp,
-                      api.bp):
+                      exposure.bp, api.bp):
         app.register_blueprint(blueprint)
     return app

@@ -261,10 +261,7 @@ def exposure_of_review(s: Session, review: ExposureReview, settings) -> Exposure
 def exposure_of_person(s: Session, person_id: int, now: datetime, settings
                        ) -> tuple[ExposureReview | None, Exposure]:
     """For the person's review, or with the default window ending now if there is none."""
-    person = s.get(Person, person_id)
-    if person is None:
-        raise NotFound(f"Không có người số {person_id}.")
-    review = review_of_person(s, person_id)
+    person, review = case_and_review(s, person_id)
     if review is not None:
         return review, exposure_of_review(s, review, settings)
     stamp = to_db(now)
@@ -291,3 +288,43 @@ def check_open(review: ExposureReview, version: int | None) -> None:
     if version is not None and version != review.version:
         raise ReviewConflict("Người khác vừa thay đổi đợt rà soát này; hãy tải lại trang và "
                              "kiểm tra trước khi xác nhận.")
+
+
+def review_for_flag(s: Session, flag_id: int) -> tuple[int, ExposureReview | None]:
+    """The flag's person and the review it leads to (a positive result's): the one its record
+    opened, else the person's latest."""
+    from callengine.store.supervision import Flag
+
+    flag = s.get(Flag, flag_id)
+    if flag is None:
+        raise NotFound(f"Không có cảnh báo số {flag_id}.")
+    reference = getattr(flag, "reference", None)
+    if reference:
+        review = s.scalars(select(ExposureReview).where(
+            ExposureReview.person_id == flag.person_id,
+            ExposureReview.source == reference)).first()
+        if review is not None:
+            return flag.person_id, review
+    return flag.person_id, review_of_person(s, flag.person_id)
+
+
+def case_and_review(s: Session, person_id: int) -> tuple[Person, ExposureReview | None]:
+    """A person and their review (the open one, else the latest, else None)."""
+    person = s.get(Person, person_id)
+    if person is None:
+        raise NotFound(f"Không có người số {person_id}.")
+    return person, review_of_person(s, person_id)
+
+
+def open_manual_review(s: Session, person_id: int, *, now: datetime, actor: str,
+                       settings) -> ExposureReview:
+    """A review a supervisor opens by hand for a case (the window ends now); one per day."""
+    person = s.get(Person, person_id)
+    if person is None:
+        raise NotFound(f"Không có người số {person_id}.")
+    if person.category != F0:
+        raise InvalidRequest("Chỉ rà soát tiếp xúc cho ca F0.")
+    stamp = to_db(now)
+    return open_exposure_review(s, person_id=person_id, reference_at=stamp, isolated_at=stamp,
+                                source=f"manual:{stamp:%Y-%m-%d}:{actor}"[:80], now=now,
+                                settings=settings)

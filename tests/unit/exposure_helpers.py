@@ -59,34 +59,36 @@ def add_person(s, name: str, phone: str, category: str, *, status: str = "monito
     return person
 
 
-def make_case(s, name="Lê Văn Ca", phone=CASE_PHONE, source="sample:ABC123"):
-    """An F0 (set by hand, as a positive result does) and their open review."""
+def make_case(s, name="Lê Văn Ca", phone=CASE_PHONE, source="sample:ABC123", visit=VISIT):
+    """An F0 (set by hand, as a positive result does) and their open review: sampled the day
+    after `visit` (23 hours later), isolated 4 hours after sampling."""
     case = add_person(s, name, phone, "F0", status="F0")
+    sampled = visit.replace(tzinfo=timezone.utc) + timedelta(hours=23)
     review = open_exposure_review(
-        s, person_id=case.id, reference_at=datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc),
-        isolated_at=datetime(2026, 11, 20, 5, 0, tzinfo=timezone.utc), source=source,
-        now=NOW, settings=SETTINGS)
+        s, person_id=case.id, reference_at=sampled, isolated_at=sampled + timedelta(hours=4),
+        source=source, now=NOW, settings=SETTINGS)
     return case, review
 
 
-def market_story(s) -> dict:
-    """The case, the market and the pharmacy, and their visitors (see the module's doc)."""
-    case, review = make_case(s)
+def market_story(s, visit: datetime = VISIT) -> dict:
+    """The case, the market and the pharmacy, and their visitors (see the module's doc);
+    `visit` is the case's time at the market (naive UTC)."""
+    case, review = make_case(s, visit=visit)
     market = add_venue(s, "Chợ Nga Liên")
     pharmacy = add_venue(s, "Nhà thuốc Hồng Phúc", stay_minutes=15)
     known_f2 = add_person(s, "Trần Thị Bích", "+84912000202", "F2")
     other_case = add_person(s, "Phạm Văn Dũng", "+84912000404", "F0", status="F0")
-    add_checkin(s, market, VISIT, phone=CASE_PHONE, name="Lê Văn Ca", person=case)
-    add_checkin(s, pharmacy, VISIT + timedelta(hours=3), phone=CASE_PHONE, name="Lê Văn Ca")
-    stranger = add_checkin(s, market, VISIT + timedelta(minutes=30), phone="+84912000301",
+    add_checkin(s, market, visit, phone=CASE_PHONE, name="Lê Văn Ca", person=case)
+    add_checkin(s, pharmacy, visit + timedelta(hours=3), phone=CASE_PHONE, name="Lê Văn Ca")
+    stranger = add_checkin(s, market, visit + timedelta(minutes=30), phone="+84912000301",
                            name="Hoàng Văn Em")
-    bich_market = add_checkin(s, market, VISIT + timedelta(minutes=10), phone="+84912000202",
+    bich_market = add_checkin(s, market, visit + timedelta(minutes=10), phone="+84912000202",
                               name="Trần Thị Bích", person=known_f2)
-    bich_pharmacy = add_checkin(s, pharmacy, VISIT + timedelta(hours=3, minutes=5),
+    bich_pharmacy = add_checkin(s, pharmacy, visit + timedelta(hours=3, minutes=5),
                                 phone="+84912000202", name="Trần Thị Bích", person=known_f2)
-    touching = add_checkin(s, market, VISIT + timedelta(minutes=60), phone="+84912000302",
+    touching = add_checkin(s, market, visit + timedelta(minutes=60), phone="+84912000302",
                            name="Đỗ Thị Giang")
-    dung = add_checkin(s, market, VISIT + timedelta(minutes=20), phone="+84912000404",
+    dung = add_checkin(s, market, visit + timedelta(minutes=20), phone="+84912000404",
                        name="Phạm Văn Dũng", person=other_case)
     return {"case": case, "review": review, "market": market, "pharmacy": pharmacy,
             "known_f2": known_f2, "other_case": other_case, "stranger": stranger,
