@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from callengine.store.models import Base, ImportBatch, Person
+from callengine.store.venues import CheckIn
 
 REVIEW_OPEN = "open"  # candidates await a supervisor
 REVIEW_CONFIRMED = "confirmed"  # the chosen contacts were enrolled (batch_id)
@@ -45,3 +46,10 @@ class ExposureReview(Base):
 
     person: Mapped[Person] = relationship()
     batch: Mapped[ImportBatch | None] = relationship()
+
+
+# The exposure query's look-up of a case's own check-ins by person (migration 0017): only the
+# check-ins that name a person, so that the planners rate it by those.
+KNOWN_PERSON = text("person_id IS NOT NULL")
+Index("ix_checkins_known_person_at", CheckIn.person_id, CheckIn.checked_in_at,
+      sqlite_where=KNOWN_PERSON, postgresql_where=KNOWN_PERSON)
