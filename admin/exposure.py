@@ -162,7 +162,7 @@ def of_person(person_id: int):
         except NotFound:
             abort(404)
     if found is not None:
-        return redirect(url_for("exposure.review", review_id=found.id))
+        return _to_review(found, person_id)
     audit_event("exposure.view", object_type="person", object_id=person_id)
     return render_template("exposure/none.html", person=person)
 
@@ -196,6 +196,11 @@ def of_flag(flag_id: int):
             person_id, found = review_for_flag(s, flag_id)
         except NotFound:
             abort(404)
+    return _to_review(found, person_id)
+
+
+def _to_review(found, person_id: int):
+    """To the review found, else to the person's page of reviews (where one can be opened)."""
     if found is not None:
         return redirect(url_for("exposure.review", review_id=found.id))
     return redirect(url_for("exposure.of_person", person_id=person_id))
