@@ -33,6 +33,7 @@ from callengine.phones import InvalidPhone
 from admin.access import roles_required
 from admin.context import audit_event, call_window, context, questionnaire
 from admin.forms import whole_number
+from admin.record_links import record_page
 
 bp = Blueprint("flags", __name__, url_prefix="/flags")
 SUPERVISOR = roles_required("supervisor")
@@ -140,6 +141,7 @@ def _flag_page(flag_id: int, form: ActForm | None = None, status: int = 200,
                    if "people.detail" in current_app.view_functions else None)
     page = render_template("flags/detail.html", flag=flag, form=form, problem=problem,
                            conflict=conflict, person_link=person_link,
+                           record_link=record_page(flag.reference),
                            assign_form=AssignForm(version=flag.version), labels=_labels(),
                            now=context().clock.now())
     return page, status

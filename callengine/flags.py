@@ -4,7 +4,7 @@ transaction so a call's outcome and its flags are stored together)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -91,5 +91,22 @@ class FlagWriter:
             existing.detail = spec.detail or existing.detail
             return
         s.add(Flag(person_id=task.person_id, task_id=task.id, attempt_id=attempt_id,
-                   kind=spec.kind, urgent=spec.urgent, detail=spec.detail,
+                   kind=spec.kind, urgent=spec.urgent, detail=spec.detail, day=task.day,
                    created_at=to_db(now)))
+
+
+def raise_record_flag(s: Session, *, person_id: int, kind: str, urgent: bool,
+                      detail: str | None, reference: str, day: date, now: datetime) -> Flag:
+    """Raise a flag for a health record (a check-in, a sample), not a call, in the caller's
+    transaction. One flag per (kind, reference): raising it again returns the first, made
+    urgent if this one is."""
+    existing = s.scalars(select(Flag).where(Flag.kind == kind,
+                                            Flag.reference == reference)).first()
+    if existing is not None:
+        existing.urgent = existing.urgent or urgent
+        return existing
+    flag = Flag(person_id=person_id, task_id=None, attempt_id=None, kind=kind, urgent=urgent,
+                detail=detail, reference=reference, day=day, created_at=to_db(now))
+    s.add(flag)
+    s.flush()
+    return flag

@@ -16,8 +16,8 @@ the queue until a supervisor decides it needs nothing more.
                                                              attempt, even after the day's
                                                              cap), from now or the window's
                                                              opening; none when the window is
-                                                             over, the person is closed, or
-                                                             the flag is a wrong number
+                                                             over, the person is closed or
+                                                             F0, or the flag is a wrong number
     referred_for_testing     no (open until the result)      none; daily calls go on
     advised_isolation        no (open until followed up)     none; daily calls go on
     number_corrected         yes (needs the new phone)       the phone is corrected as on the
@@ -49,7 +49,7 @@ from callengine.casework.labels import ACTION_LABELS, EFFECT_LABELS
 from callengine.dialer.window import Window
 from callengine.phones import PhoneNumber, normalize_phone
 from callengine.store.db import Database
-from callengine.store.models import PERSON_CLOSED, Person
+from callengine.store.models import PERSON_CLOSED, PERSON_F0, Person
 from callengine.store.supervision import (
     FLAG_CALLBACK, FLAG_CLOSED, FLAG_OPEN, FLAG_SPEECH_REVIEW, FLAG_UNREACHABLE, Flag,
 )
@@ -151,4 +151,6 @@ def _effect(s: Session, flag: Flag, action: str, number: PhoneNumber | None, act
         return "call_needs_new_number"
     if person.status == PERSON_CLOSED:
         return "call_not_for_closed"
+    if person.status == PERSON_F0:
+        return "call_not_for_f0"
     return call_today(s, person.id, now, window, again_if_done=True)

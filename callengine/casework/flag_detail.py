@@ -13,7 +13,7 @@ from callengine.casework.labels import display_name
 from callengine.clock import from_db
 from callengine.questionnaire import Questionnaire
 from callengine.store.db import Database
-from callengine.store.models import CallAttempt, CallTask, Person
+from callengine.store.models import CallAttempt, Person
 from callengine.store.supervision import Flag
 
 
@@ -38,7 +38,8 @@ class FlagDetail:
     status: str
     detail: str | None
     created_at: datetime
-    day: date  # the day of the call that raised it
+    day: date  # the day of the call that raised it, or of the record
+    reference: str | None  # the health record that raised it (e.g. "sample:A1"), if any
     assigned_to: str | None
     version: int  # pass it back with an action
     closed_at: datetime | None
@@ -66,7 +67,7 @@ def flag_detail(db: Database, flag_id: int, questionnaire: Questionnaire) -> Fla
         views = attempt_views(s, [attempt] if attempt else [], questionnaire)
         return FlagDetail(
             flag.id, flag.kind, bool(flag.urgent), flag.status, flag.detail,
-            from_db(flag.created_at), s.get(CallTask, flag.task_id).day, flag.assigned_to,
+            from_db(flag.created_at), flag.day, flag.reference, flag.assigned_to,
             flag.version, from_db(flag.closed_at) if flag.closed_at else None,
             flag.closed_by, flag.note, person_summary(s.get(Person, flag.person_id)),
             views[0] if views else None, flag_history(s, flag.id))

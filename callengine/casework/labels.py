@@ -11,8 +11,8 @@ from callengine.store.models import (
     PERSON_CLOSED, PERSON_ENDED, PERSON_F0, PERSON_MONITORING, PERSON_UNMONITORED,
 )
 from callengine.store.supervision import (
-    FLAG_CALLBACK, FLAG_CLOSED, FLAG_INVALID_NUMBER, FLAG_OPEN, FLAG_SPEECH_REVIEW,
-    FLAG_SYMPTOM, FLAG_UNREACHABLE,
+    FLAG_CALLBACK, FLAG_CLOSED, FLAG_DECLARATION, FLAG_INVALID_NUMBER, FLAG_OPEN, FLAG_POSITIVE,
+    FLAG_RETEST, FLAG_SPEECH_REVIEW, FLAG_SYMPTOM, FLAG_UNREACHABLE,
 )
 
 FLAG_KIND_LABELS = {
@@ -21,6 +21,9 @@ FLAG_KIND_LABELS = {
     FLAG_UNREACHABLE: "Không liên lạc được",
     FLAG_INVALID_NUMBER: "Số điện thoại sai",
     FLAG_SPEECH_REVIEW: "Cần nghe lại câu trả lời",
+    FLAG_DECLARATION: "Khai báo y tế có triệu chứng",
+    FLAG_POSITIVE: "Xét nghiệm dương tính",
+    FLAG_RETEST: "Cần xét nghiệm lại (mẫu gộp dương tính)",
 }
 FLAG_STATUS_LABELS = {FLAG_OPEN: "Đang mở", FLAG_CLOSED: "Đã đóng"}
 
@@ -91,6 +94,7 @@ EFFECT_LABELS = {
     "call_already_done": "Hôm nay đã gọi xong, không gọi thêm",
     "call_too_late": "Đã hết giờ gọi hôm nay, không gọi thêm",
     "call_not_for_closed": "Người này đã đóng theo dõi, không gọi tự động",
+    "call_not_for_f0": "Người này là F0 (ca bệnh), không gọi tự động",
     "call_needs_new_number": "Số sai: hãy sửa số điện thoại để gọi lại",
     "phone_corrected": "Đã sửa số điện thoại",
     "phone_corrected_recalled": "Đã sửa số điện thoại và lên lịch gọi lại hôm nay",

@@ -33,8 +33,8 @@ from callengine.dialer.window import Window
 from callengine.phones import normalize_phone
 from callengine.store.db import Database
 from callengine.store.models import (
-    LIVE_ATTEMPT_STATES, ORIGIN_PLAN, PERSON_CLOSED, PERSON_MONITORING, TASK_CANCELLED,
-    TASK_PENDING, CallAttempt, CallTask, MonitoringPeriod, Person,
+    LIVE_ATTEMPT_STATES, ORIGIN_PLAN, PERSON_CLOSED, PERSON_F0, PERSON_MONITORING,
+    TASK_CANCELLED, TASK_PENDING, CallAttempt, CallTask, MonitoringPeriod, Person,
 )
 from callengine.tasks import request_call
 
@@ -159,6 +159,9 @@ def call_now(db: Database, person_id: int, actor: str, now: datetime,
                             f"{_window_text(window, now)} (giờ Việt Nam).")
     with db.session() as s:
         person = _person(s, person_id)
+        if person.status == PERSON_F0:
+            raise NotAllowedNow(f"{display_name(person.id, person.full_name)} là F0 (ca bệnh): "
+                                "hệ thống không gọi tự động cho ca bệnh.")
         live = s.scalar(select(CallAttempt.id).where(
             CallAttempt.person_id == person.id, CallAttempt.state.in_(LIVE_ATTEMPT_STATES)))
         if live is not None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
-    Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -17,6 +17,10 @@ FLAG_CALLBACK = "callback"  # the resident pressed the callback key
 FLAG_UNREACHABLE = "unreachable"  # not reached on two consecutive days
 FLAG_INVALID_NUMBER = "invalid_number"  # staff must fix the number
 FLAG_SPEECH_REVIEW = "speech_review"  # a spoken answer was not understood: listen to it
+# Flags raised by health records rather than by a call (no task; `reference` names the record).
+FLAG_DECLARATION = "declaration"  # a venue check-in declared a symptom (urgent for breath)
+FLAG_POSITIVE = "positive"  # a positive test result: the person is F0 (always urgent)
+FLAG_RETEST = "retest"  # a member of a positive pooled sample must be tested on their own
 FLAG_OPEN, FLAG_CLOSED = "open", "closed"
 
 
@@ -26,6 +30,7 @@ class Flag(Base):
     __tablename__ = "flags"
     __table_args__ = (
         UniqueConstraint("task_id", "kind"),
+        UniqueConstraint("kind", "reference", name="uq_flags_kind_reference"),
         Index("ix_flags_status_urgent", "status", "urgent"),
         Index("ix_flags_queue", "status", "urgent", "created_at", "id"),
         Index("ix_flags_assigned_to", "assigned_to", "status"),
@@ -33,7 +38,9 @@ class Flag(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("call_tasks.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("call_tasks.id"))  # None: no call
+    day: Mapped[date] = mapped_column(Date)  # the call's day, or the local day of the record
+    reference: Mapped[str | None] = mapped_column(String(80))  # e.g. "checkin:12", "sample:A1"
     attempt_id: Mapped[str | None] = mapped_column(ForeignKey("call_attempts.id"))
     kind: Mapped[str] = mapped_column(String(20))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -51,7 +58,7 @@ class Flag(Base):
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)  # of the last action
 
     person: Mapped[Person] = relationship()
-    task: Mapped[CallTask] = relationship()
+    task: Mapped[CallTask | None] = relationship()
     attempt: Mapped[CallAttempt | None] = relationship()
 
 

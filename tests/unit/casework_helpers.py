@@ -74,7 +74,8 @@ def add_flag(s, person: Person, *, kind: str = "symptom", urgent: bool = False,
              attempt: CallAttempt | None = None, detail: str | None = "fever") -> Flag:
     task = task or add_task(s, person, day=created.date())
     flag = Flag(person_id=person.id, task_id=task.id, attempt_id=attempt.id if attempt else None,
-                kind=kind, urgent=urgent, detail=detail, created_at=to_db(created))
+                kind=kind, urgent=urgent, detail=detail, day=task.day,
+                created_at=to_db(created))
     s.add(flag)
     s.flush()
     return flag

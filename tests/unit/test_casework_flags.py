@@ -168,7 +168,7 @@ def test_each_action_writes_history_and_closes_only_when_it_should(db, action, k
 def test_every_action_and_kind_has_a_vietnamese_label():
     assert set(ACTIONS) <= set(ACTION_LABELS)
     assert set(FLAG_KIND_LABELS) == {"symptom", "callback", "unreachable", "invalid_number",
-                                     "speech_review"}
+                                     "speech_review", "declaration", "positive", "retest"}
 
 
 def test_not_reached_by_a_supervisor_means_the_engine_calls_again_today(db):

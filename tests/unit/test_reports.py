@@ -83,7 +83,7 @@ def gen_attempt(s, task, when, outcome=None, trunk="viettel", server="s1", state
 
 
 def gen_flag(s, task, kind="symptom", urgent=False, status="open", when=None) -> Flag:
-    flag = Flag(person_id=task.person_id, task_id=task.id, kind=kind, urgent=urgent,
+    flag = Flag(person_id=task.person_id, task_id=task.id, kind=kind, urgent=urgent, day=task.day,
                 status=status, created_at=when or at(task.day, "09:00"))
     s.add(flag)
     return flag
