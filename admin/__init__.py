@@ -17,13 +17,13 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
                clock: Clock | None = None) -> Flask:
     """An admin app on these settings (default: from the environment) and database."""
     from admin import (
-        access, api, audit_views, auth, calls, campaign, converters, dashboard, errors,
-        exports, exposure, flags, i18n, imports, nav, people, prompts, recordings, security,
-        upload_progress, users,
+        access, api, audit_views, auth, calls, campaign, checkin, converters, dashboard,
+        errors, exports, exposure, flags, i18n, imports, nav, people, prompts, recordings,
+        security, upload_progress, users, venues,
     )
     from admin.api import (  # noqa: F401 (their routes are on api.bp)
         exposure as api_exposure, imports as api_imports, people as api_people,
-        results as api_results,
+        results as api_results, venues as api_venues,
     )
     from admin.context import install_context
 
@@ -34,12 +34,13 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     i18n.configure(app, context.settings)
     auth.configure(app)
     api.configure(app)  # the token principal, before the access check
+    checkin.configure(app)
     access.configure(app)
     errors.configure(app)
     upload_progress.configure(app)
     app.jinja_env.globals["nav_entries"] = nav.visible_entries
     for blueprint in (auth.bp, dashboard.bp, users.bp, audit_views.bp, flags.bp, recordings.bp,
                       people.bp, calls.bp, campaign.bp, imports.bp, exports.bp, prompts.bp,
-                      exposure.bp, api.bp):
+                      venues.bp, checkin.bp, exposure.bp, api.bp):
         app.register_blueprint(blueprint)
     return app

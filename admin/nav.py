@@ -21,6 +21,7 @@ NAV = (
     NavEntry("flags.queue", _l("Flags")),
     NavEntry("people.search", _l("People")),
     NavEntry("calls.index", _l("Calls")),
+    NavEntry("venues.index", _l("Venues")),
     NavEntry("imports.index", _l("Imports")),
     NavEntry("campaign.index", _l("Campaign")),
     NavEntry("prompts.index", _l("Prompts")),

@@ -15,7 +15,8 @@ from callengine.errors import CallengineError
 # Each area owns its subcommands in <area>/commands.py: register(subparsers).
 AREA_COMMANDS = ("callengine.importer.commands", "callengine.speech.commands",
                  "callengine.campaign.commands", "callengine.casework.commands",
-                 "callengine.reports_commands", "admin.commands")
+                 "callengine.reports_commands", "callengine.health.commands",
+                 "admin.commands")
 
 
 def command_group(subparsers, name: str, help: str):

@@ -95,6 +95,7 @@ def run_daily_plan() -> None:
         window = Window(settings.call_window, settings.timezone, settings.window_close_guard)
         plan_and_greet(db, window.local_day(now), now, settings)
         clean_import_previews(db, now, settings)
+        purge_old_checkins(db, now, settings)
     finally:
         db.dispose()
 
@@ -107,3 +108,15 @@ def clean_import_previews(db: Database, now, settings) -> None:
         cleanup(db, now=now, settings=settings)
     except Exception:
         log.exception("import previews: clean-up failed")
+
+
+def purge_old_checkins(db: Database, now, settings) -> None:
+    """Delete check-ins past their retention; a failure never fails the plan."""
+    from callengine.health.checkins import purge_checkins
+
+    try:
+        removed = purge_checkins(db, now=now, retention_days=settings.checkin_retention_days)
+        log.info("check-ins: %d older than %d days deleted", removed,
+                 settings.checkin_retention_days)
+    except Exception:
+        log.exception("check-ins: retention clean-up failed")

@@ -97,8 +97,7 @@ class Settings:
     monitoring_days_returnee: int = 14  # from the arrival date
     monitoring_days_f1: int = 14  # from the last contact
     monitoring_days_f2: int = 7  # from the last contact
-    # Venue check-in and the exposure query (callengine/health/).
-    venue_stay_minutes: int = 60  # a check-in's stay when the venue sets none (no check-out)
+    # The exposure query (callengine/health/exposure.py).
     exposure_days_before: int = 2  # the case's visits counted from this many days before
     # sampling or symptom onset (whichever is earlier) up to isolation
     exposure_min_overlap_minutes: int = 1  # an overlap counts only when longer than this
@@ -141,6 +140,13 @@ class Settings:
     admin_max_request_mb: int = 20  # larger request bodies are refused (413)
     admin_password_time_cost: int = 3  # argon2id passes (tests lower it)
     admin_password_memory_kib: int = 65536  # argon2id memory per hash (tests lower it)
+    # Venue check-in (QR posters, the public page /c/<token>).
+    public_url: str = ""  # how residents reach the admin, e.g. https://khaibao.example.vn;
+    # the posters' QR codes hold <public_url>/c/<token>: required to print a poster
+    checkin_retention_days: int = 30  # check-ins older than this are deleted by the daily job
+    venue_stay_minutes: int = 60  # a check-in's stay when its venue has no length of its own
+    checkin_limit_client: str = "30 per 10 minutes"  # check-ins sent from one client address
+    checkin_limit_venue: str = "600 per 10 minutes"  # new check-ins at one venue
 
     def on_engine_host(self, asterisk_path: Path) -> Path:
         """A path Asterisk uses (recordings, greetings), as the engine process sees it."""
@@ -160,6 +166,12 @@ class Settings:
         """(count, seconds) of sign-in attempts allowed per account and per client address."""
         return (parse_rate("admin_login_limit_account", self.admin_login_limit_account),
                 parse_rate("admin_login_limit_client", self.admin_login_limit_client))
+
+    @property
+    def checkin_rates(self) -> tuple[tuple[int, float], tuple[int, float]]:
+        """(count, seconds) of check-ins allowed per client address and per venue."""
+        return (parse_rate("checkin_limit_client", self.checkin_limit_client),
+                parse_rate("checkin_limit_venue", self.checkin_limit_venue))
 
     @property
     def effective_database_url(self) -> str:
@@ -188,6 +200,8 @@ def parse_rate(name: str, value: Any) -> tuple[int, float]:
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?\s*$", re.IGNORECASE)
 _UNIT_BYTES = {None: 1, "b": 1, "kb": 2**10, "mb": 2**20, "gb": 2**30}
+_RATE_FIELDS = ("admin_login_limit_account", "admin_login_limit_client",
+                "checkin_limit_client", "checkin_limit_venue")
 _SIZE_FIELDS = ("import_max_file_size", "import_max_request_size", "import_max_unpacked_size")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {None: 1, "s": 1, "ms": 0.001, "m": 60, "h": 3600, "d": 86400}
@@ -230,6 +244,17 @@ def parse_size(name: str, value: Any) -> int:
         raise ConfigError(f"{name}: {value!r} is not a size (bytes, or e.g. 512KB, 20MB)")
     unit = match.group(2).lower().replace("ib", "b") if match.group(2) else None
     return int(float(match.group(1)) * _UNIT_BYTES[unit])
+
+
+_PUBLIC_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[A-Za-z0-9._~/-]*)?$")
+
+
+def parse_public_url(name: str, value: Any) -> str:
+    """An http(s) address without query or fragment, its trailing slash dropped ('' is unset)."""
+    text = str(value).strip()
+    if text and not _PUBLIC_URL.match(text):
+        raise ConfigError(f"{name}: {text!r} is not an address like https://khaibao.example.vn")
+    return text.rstrip("/")
 
 
 def _parse_int(name: str, value: Any, minimum: int = 0) -> int:
@@ -332,9 +357,11 @@ def _convert(name: str, key: str, value: Any) -> Any:
         return _parse_int(name, value)
     if kind == "bool":
         return _parse_bool(name, value)
-    if key in ("admin_login_limit_account", "admin_login_limit_client"):
+    if key in _RATE_FIELDS:
         parse_rate(name, value)
         return str(value).strip()
+    if key == "public_url":
+        return parse_public_url(name, value)
     if key == "speech_confidence":
         return _parse_fraction(name, value)
     if kind == "float":
@@ -402,11 +429,10 @@ def _check(settings: Settings) -> None:
 
 
 def _check_exposure(settings: Settings) -> None:
-    if settings.venue_stay_minutes < 1:
-        raise ConfigError(f"venue_stay_minutes: {settings.venue_stay_minutes} must be at least 1")
-    if settings.exposure_days_before > 30:
+    if settings.exposure_days_before > settings.checkin_retention_days:
         raise ConfigError(f"exposure_days_before: {settings.exposure_days_before} is more than "
-                          "30 days (check-ins are kept 30 days)")
+                          f"checkin_retention_days ({settings.checkin_retention_days}): "
+                          "older check-ins are deleted")
 
 
 def _check_admin(settings: Settings) -> None:
@@ -422,3 +448,12 @@ def _check_admin(settings: Settings) -> None:
         raise ConfigError("admin_password_memory_kib: must be at least 64")
     if settings.admin_session_idle_timeout < 60:
         raise ConfigError("admin_session_idle_timeout: must be at least 60 seconds")
+    _check_checkin(settings)
+
+
+def _check_checkin(settings: Settings) -> None:
+    for name in ("checkin_retention_days", "venue_stay_minutes"):
+        if getattr(settings, name) < 1:
+            raise ConfigError(f"{name}: must be at least 1")
+    if settings.venue_stay_minutes > 24 * 60:
+        raise ConfigError("venue_stay_minutes: must be at most 1440 (a day)")

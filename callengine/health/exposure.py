@@ -303,11 +303,10 @@ def review_for_flag(s: Session, flag_id: int) -> tuple[int, ExposureReview | Non
     flag = s.get(Flag, flag_id)
     if flag is None:
         raise NotFound(f"Không có cảnh báo số {flag_id}.")
-    reference = getattr(flag, "reference", None)
-    if reference:
+    if flag.reference:
         review = s.scalars(select(ExposureReview).where(
             ExposureReview.person_id == flag.person_id,
-            ExposureReview.source == reference)).first()
+            ExposureReview.source == flag.reference)).first()
         if review is not None:
             return flag.person_id, review
     return flag.person_id, review_of_person(s, flag.person_id)

@@ -42,6 +42,13 @@ _SEXES = {"nam": "Nam", "male": "Nam", "m": "Nam", "trai": "Nam",
           "nu": "Nữ", "female": "Nữ", "f": "Nữ", "gai": "Nữ"}
 
 
+def compact_national_id(text: str) -> str | None:
+    """A typed CCCD/CMND (9 or 12 digits) or passport number without spaces, dots or dashes;
+    None if it is none of these."""
+    compact = re.sub(r"[\s.\-]", "", text).upper().lstrip("'")
+    return compact if _NATIONAL_ID.fullmatch(compact) or _PASSPORT.fullmatch(compact) else None
+
+
 @dataclass(frozen=True, slots=True)
 class RowError:
     """One problem of a rejected row."""
@@ -339,8 +346,8 @@ class _Details:
                 digits = "0" + digits
             if _NATIONAL_ID.fullmatch(digits):
                 return digits
-        compact = re.sub(r"[\s.\-]", "", text).upper().lstrip("'")
-        if _NATIONAL_ID.fullmatch(compact) or _PASSPORT.fullmatch(compact):
+        compact = compact_national_id(text)
+        if compact:
             return compact
         self._note(h.NATIONAL_ID, f"'{text}' (không phải số CCCD/CMND hợp lệ)")
         return None

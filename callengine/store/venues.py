@@ -21,10 +21,12 @@ class Venue(Base):
     __tablename__ = "venues"
     __table_args__ = (
         Index("ix_venues_district_commune", "district", "commune"),
+        Index("ix_venues_name_key_id", "name_key", "id"),  # search, in name order
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(String(200), default="")  # folded, for search
     address: Mapped[str] = mapped_column(String(300), default="")
     district: Mapped[str | None] = mapped_column(String(100))
     commune: Mapped[str | None] = mapped_column(String(100))

@@ -16,8 +16,8 @@ from callengine.clock import to_db
 from callengine.store.exposure import ExposureReview
 from callengine.store.models import ImportBatch, Person
 from tests.admin.conftest import page_text
-from callengine.store.supervision import Flag
-from tests.unit.casework_helpers import add_task
+from callengine.flags import raise_record_flag
+from callengine.store.supervision import FLAG_POSITIVE
 from tests.unit.exposure_helpers import TODAY, add_person, market_story
 
 
@@ -129,13 +129,10 @@ def test_the_case_page_and_the_flag_lead_to_the_review(client, signed_in, db, cl
     assert f"/exposure/person/{story['case'].id}" in person_page
     response = client.get(f"/exposure/person/{story['case'].id}")
     assert response.status_code == 302 and response.location.endswith(review_url(story))
-    with db.session() as s:  # the positive result's flag (a flag without a call on main)
-        task = add_task(s, s.get(Person, story["case"].id), day=TODAY, status="cancelled")
-        flag = Flag(person_id=story["case"].id, task_id=task.id, kind="positive", urgent=True,
-                    created_at=to_db(clock.now()))
-        s.add(flag)
-        s.flush()
-        flag_id = flag.id
+    with db.session() as s:  # the positive result's flag, as the samples raise it
+        flag_id = raise_record_flag(s, person_id=story["case"].id, kind=FLAG_POSITIVE,
+                                    urgent=True, detail=None, reference="sample:ABC123",
+                                    day=TODAY, now=clock.now()).id
     assert f"/exposure/flag/{flag_id}" in page_text(client.get(f"/flags/{flag_id}"))
     response = client.get(f"/exposure/flag/{flag_id}")
     assert response.status_code == 302 and response.location.endswith(review_url(story))

@@ -1,13 +1,13 @@
 """venues with their QR tokens, retired tokens, and check-ins with the health declaration
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
@@ -19,6 +19,7 @@ def upgrade() -> None:
         "venues",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("name_key", sa.String(length=200), nullable=False, server_default=""),
         sa.Column("address", sa.String(length=300), nullable=False, server_default=""),
         sa.Column("district", sa.String(length=100)),
         sa.Column("commune", sa.String(length=100)),
@@ -35,6 +36,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=100)),
     )
     op.create_index("ix_venues_district_commune", "venues", ["district", "commune"])
+    op.create_index("ix_venues_name_key_id", "venues", ["name_key", "id"])
     op.create_table(
         "venue_retired_tokens",
         sa.Column("token", sa.String(length=64), primary_key=True),
