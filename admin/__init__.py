@@ -21,6 +21,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
         exports, flags, i18n, imports, maps, nav, people, prompts, recordings, security,
         upload_progress, users, vaccinations,
     )
+    from admin import exposure  # a positive test's contacts, confirmed by a supervisor
+    from admin.api import exposure as api_exposure  # noqa: F401
     from admin import checkin, venues  # venues and the public check-in
     from admin import lookup, samples  # samples, results and the public result lookup
     from admin.api import (  # noqa: F401 (their routes are on api.bp)
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
                       lookup.bp,
                       vaccinations.bp,
                       maps.bp,
+                      exposure.bp,
                       api.bp):
         app.register_blueprint(blueprint)
     return app

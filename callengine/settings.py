@@ -103,6 +103,10 @@ class Settings:
     monitoring_days_returnee: int = 14  # from the arrival date
     monitoring_days_f1: int = 14  # from the last contact
     monitoring_days_f2: int = 7  # from the last contact
+    # The exposure query (callengine/health/exposure.py).
+    exposure_days_before: int = 2  # the case's visits counted from this many days before
+    # sampling or symptom onset (whichever is earlier) up to isolation
+    exposure_min_overlap_minutes: int = 1  # an overlap counts only when longer than this
     # Spoken answers: when a question gets no key, the dialplan records the answer and asks the
     # engine's FastAGI server to recognise it (worker processes, never the dialer's loop).
     speech: bool = True  # record and recognise spoken answers
@@ -563,7 +567,15 @@ def _check(settings: Settings) -> None:
     _check_dialer(settings)
     if settings.certificate_validity_days < 1:
         raise ConfigError("certificate_validity_days: must be at least 1")
+    _check_exposure(settings)
     _check_admin(settings)
+
+
+def _check_exposure(settings: Settings) -> None:
+    if settings.exposure_days_before > settings.checkin_retention_days:
+        raise ConfigError(f"exposure_days_before: {settings.exposure_days_before} is more than "
+                          f"checkin_retention_days ({settings.checkin_retention_days}): "
+                          "older check-ins are deleted")
 
 
 _SERVER_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")

@@ -9,6 +9,7 @@ import callengine.store.campaign  # noqa: F401  (registers its table)
 import callengine.store.venues  # noqa: F401  (registers its tables)
 import callengine.store.samples  # noqa: F401  (registers its tables)
 import callengine.store.vaccinations  # noqa: F401  (registers its table)
+import callengine.store.exposure  # noqa: F401  (registers its table)
 from callengine.store.models import Base
 
 config = context.config

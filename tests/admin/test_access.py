@@ -130,6 +130,15 @@ ACCESS: dict[str, Rule] = {
     "api.record_vaccination": SIGNED_IN,
     "api.person_certificate_api": SIGNED_IN,
     "api.certificate_signer": ANYONE,
+    "exposure.review": SUPERVISORS,
+    "exposure.window": SUPERVISORS,
+    "exposure.check": SUPERVISORS,
+    "exposure.confirm": SUPERVISORS,
+    "exposure.of_person": SUPERVISORS,
+    "exposure.open_review": SUPERVISORS,
+    "exposure.of_flag": SUPERVISORS,
+    "api.person_exposure": SUPERVISORS,
+    "api.confirm_person_exposure": SUPERVISORS,
 }
 SAMPLE_PATH_VALUES = {"filename": "admin.css"}  # anything else: 1, the target's id
 ROLES = (None, "staff", "supervisor", "admin")
