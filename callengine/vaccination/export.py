@@ -8,13 +8,12 @@ import io
 from datetime import date
 from typing import IO
 
-from callengine.results import neutralise
+from callengine.cells import csv_value, xlsx_cell
 from callengine.vaccination.coverage import (
     AGE_BAND_LABELS, AGE_BANDS, CommuneCoverage, province_total,
 )
 
 FORMATS = ("csv", "xlsx")
-TEXT_COLUMNS = 2  # district, commune
 
 
 def header() -> list[str]:
@@ -58,7 +57,7 @@ def write_coverage(rows: list[CommuneCoverage], day: date, fmt: str, out: IO[byt
         text = io.StringIO(newline="")
         writer = csv.writer(text)
         for line in lines:
-            writer.writerow(["" if v is None else neutralise(v) for v in line])
+            writer.writerow(["" if v is None else csv_value(v) for v in line])
         out.write(text.getvalue().encode("utf-8-sig"))
         return
     _write_xlsx(lines, day, out)
@@ -66,17 +65,9 @@ def write_coverage(rows: list[CommuneCoverage], day: date, fmt: str, out: IO[byt
 
 def _write_xlsx(lines: list[list], day: date, out: IO[bytes]) -> None:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(f"Tiêm chủng {day:%d-%m-%Y}")
-    sheet.append(lines[0])
-    for line in lines[1:]:
-        cells = []
-        for index, value in enumerate(line):
-            cell = WriteOnlyCell(sheet, value)
-            if index < TEXT_COLUMNS:
-                cell.data_type = "s"  # a name typed "=1+1" stays a name
-            cells.append(cell)
-        sheet.append(cells)
+    for line in lines:  # text stays text: a name typed "=1+1" stays a name
+        sheet.append([xlsx_cell(sheet, value) for value in line])
     book.save(out)
