@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from callengine.casework.errors import InvalidRequest, NotAllowedNow, NotFound
 from callengine.casework.events import add_person_event
-from callengine.clock import to_db
+from callengine.clock import from_db, to_db
 from callengine.flags import raise_record_flag
+from callengine.health.exposure import open_exposure_review
 from callengine.health.labels import RESULT_LABELS, SAMPLE_KIND_LABELS
 from callengine.importer.categories import F0
 from callengine.planning import cancel_unwanted
@@ -115,6 +116,11 @@ def on_positive(s: Session, person: Person, sample: Sample, now: datetime, setti
     raise_record_flag(s, person_id=person.id, kind=FLAG_POSITIVE, urgent=True,
                       detail=_detail(sample), reference=sample_reference(sample), day=day,
                       now=now)
+    # Their contacts await a supervisor: from the sampling (less the days before it) to the
+    # result that isolated them.
+    open_exposure_review(s, person_id=person.id, reference_at=from_db(sample.taken_at),
+                         isolated_at=from_db(sample.result_at) if sample.result_at else now,
+                         source=sample_reference(sample), now=now, settings=settings)
     return cancelled
 
 
