@@ -22,6 +22,7 @@ from callengine.reports.localday import day_range
 from callengine.store.db import Database
 from callengine.store.models import PERSON_F0, PERSON_MONITORING, Person
 from callengine.store.supervision import FLAG_OPEN, Flag
+from callengine.vaccination.coverage import shares_by
 
 COUNT, PERCENT = "count", "percent"
 UNPLACED = None  # the key of people whose commune has no code
@@ -87,6 +88,19 @@ register_figure(MapFigure("f0", "F0 (ca bệnh)", COUNT, f0_counts))
 register_figure(MapFigure("monitoring", "Đang theo dõi (F1, F2, người về)", COUNT,
                           monitoring_counts))
 register_figure(MapFigure("flagged", "Có cờ mở hôm nay", COUNT, flagged_counts))
+
+
+def coverage_shares(full_course: bool):
+    """The vaccination coverage figure: % of a commune's people vaccinated by the day."""
+    def values(db: Database, division: str, day: date, tz: str) -> dict[str | None, float]:
+        return shares_by(db, day, code_column(division), full_course=full_course)
+    return values
+
+
+register_figure(MapFigure("coverage", "Tiêm chủng: tỷ lệ đã tiêm ít nhất 1 mũi (%)", PERCENT,
+                          coverage_shares(False)))
+register_figure(MapFigure("coverage_full", "Tiêm chủng: tỷ lệ tiêm đủ liều (%)", PERCENT,
+                          coverage_shares(True)))
 
 
 @dataclass(frozen=True)

@@ -84,12 +84,32 @@ def coverage_by_commune(db: Database, day: date, cache: SeriesCache | None = Non
     return cached["rows"]
 
 
+def _vaccinated(day: date):
+    """Per vaccinated person: 1 when a dose up to the day completed a course, else 0."""
+    return (select(VaccinationDose.person_id.label("person_id"),
+                   func.max(case((VaccinationDose.dose_number >= _course_length(), 1),
+                                 else_=0)).label("full"))
+            .where(VaccinationDose.given_on <= day)
+            .group_by(VaccinationDose.person_id).subquery())
+
+
+def shares_by(db: Database, day: date, area_column, *, full_course: bool
+              ) -> dict[object, float]:
+    """Per value of `area_column` (a commune code column: the epidemic map), the percentage
+    (0-100) of its people with at least one dose, or with a full course."""
+    per_person = _vaccinated(day)
+    counted = per_person.c.full if full_course else case(
+        (per_person.c.person_id.is_not(None), 1), else_=0)
+    query = (select(area_column, func.count(Person.id), func.coalesce(func.sum(counted), 0))
+             .outerjoin(per_person, per_person.c.person_id == Person.id)
+             .group_by(area_column))
+    with db.session() as session:
+        return {area: 100 * int(done) / people
+                for area, people, done in session.execute(query) if people}
+
+
 def _count(db: Database, day: date) -> list[CommuneCoverage]:
-    per_person = (select(VaccinationDose.person_id.label("person_id"),
-                         func.max(case((VaccinationDose.dose_number >= _course_length(), 1),
-                                       else_=0)).label("full"))
-                  .where(VaccinationDose.given_on <= day)
-                  .group_by(VaccinationDose.person_id).subquery())
+    per_person = _vaccinated(day)
     band = _age_band(day).label("band")
     query = (select(Person.district, Person.commune, band, func.count(Person.id),
                     func.count(per_person.c.person_id),

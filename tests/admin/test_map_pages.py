@@ -4,12 +4,15 @@ tile with its figure in its title, a legend, the old/new division switch, the sa
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from callengine.places import backfill_place_codes
 from callengine.store.accounts import AuditEvent
+from callengine.store.models import Person
+from callengine.store.vaccinations import VaccinationDose
 from tests.admin.conftest import page_text
 from tests.admin.flag_helpers import FixedClock
 from tests.unit.casework_helpers import add_person
@@ -73,8 +76,8 @@ def test_the_division_and_figure_switch(client, signed_in, seeded):
 def test_an_unknown_choice_says_so_in_vietnamese_and_shows_the_default(client, signed_in,
                                                                       seeded):
     signed_in("staff")
-    page = page_text(client.get("/map?figure=coverage&division=mars"))
-    assert "Không có lựa chọn coverage: đang hiển thị F0 (ca bệnh)." in page
+    page = page_text(client.get("/map?figure=hospitals&division=mars"))
+    assert "Không có lựa chọn hospitals: đang hiển thị F0 (ca bệnh)." in page
     assert "Không có lựa chọn mars" in page and len(_titles(page)) == 547
 
 
@@ -100,15 +103,39 @@ def test_the_api_gives_every_unit_with_its_figure(client, token_of, seeded):
     assert old["division"] == "old" and len(old["units"]) == 547
 
 
+def test_coverage_is_the_share_of_a_communes_people_vaccinated_counted_by_code(
+        client, token_of, seeded, db):
+    """Hoằng Quỳ holds four people written three ways: one with a full course, one with a
+    first dose; the map counts them as one commune: 50 % with a dose, 25 % fully."""
+    with db.session() as s:
+        people = s.scalars(select(Person).where(Person.commune_code == HOANG_QUY)
+                           .order_by(Person.id)).all()
+        assert len(people) == 4
+        for n, (person, doses) in enumerate(zip(people, (2, 1)), start=1):
+            for number in range(1, doses + 1):
+                s.add(VaccinationDose(person_id=person.id, product="EU/1/21/1529",
+                                      manufacturer="ORG-100001699", lot="A1",
+                                      dose_number=number, given_on=date(2021, 8, number),
+                                      certificate_id=f"URN:UVCI:01:VN:T{n}{number}",
+                                      created_at=datetime(2021, 8, 2)))
+    headers = token_of("staff")
+    one = client.get("/api/v1/map?figure=coverage&date=2026-11-30", headers=headers).json
+    full = client.get("/api/v1/map?figure=coverage_full&date=2026-11-30", headers=headers).json
+    assert one["kind"] == "percent" and one["unplaced"] is None
+    values = {u["code"]: u["value"] for u in one["units"]}
+    assert values[HOANG_QUY] == 50 and sum(values.values()) == 50
+    assert {u["code"]: u["value"] for u in full["units"]}[HOANG_QUY] == 25
+
+
 def test_the_api_refuses_an_unknown_figure_or_division(client, token_of):
     headers = token_of("staff")
-    for query, field in (("figure=coverage", "figure"), ("", "figure"),
+    for query, field in (("figure=hospitals", "figure"), ("", "figure"),
                          ("figure=f0&division=mars", "division"),
                          ("figure=f0&date=hôm-nay", "date")):
         response = client.get(f"/api/v1/map?{query}", headers=headers)
         assert response.status_code == 422, query
         assert response.json["error"]["field"] == field
-    assert "phải là một trong: f0, monitoring, flagged" in client.get(
+    assert "phải là một trong: f0, monitoring, flagged, coverage, coverage_full" in client.get(
         "/api/v1/map?figure=x", headers=headers).json["error"]["message"]
 
 
