@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Blueprint, current_app, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, ValidationError
 from wtforms.validators import Length, Optional
@@ -16,8 +17,7 @@ from callengine.labels import OUTCOME_LABELS
 from callengine.paging import InvalidCursor
 from callengine.reports import CallFilters, calls_log
 from admin.access import roles_required
-from admin.context import context
-from admin.context import local_today
+from admin.context import context, local_today
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
 PAGE_SIZE = 50

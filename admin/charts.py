@@ -10,7 +10,14 @@ from datetime import date
 from typing import Sequence
 
 from callengine.dialer.outcome import (
-    BUSY, COMPLETED, CONGESTION, FAILED, INVALID, NO_ANSWER, PARTIAL, REJECTED,
+    BUSY,
+    COMPLETED,
+    CONGESTION,
+    FAILED,
+    INVALID,
+    NO_ANSWER,
+    PARTIAL,
+    REJECTED,
 )
 from callengine.labels import OUTCOME_LABELS
 from callengine.reports import DayOutcomes

@@ -13,12 +13,21 @@ from flask import Blueprint, Flask, make_response, render_template, request
 from flask_wtf.csrf import ValidationError, validate_csrf
 
 from callengine.health.checkins import (
-    CHECKIN_REFUSED, CHECKIN_SENT, DECLARATION, DECLARATION_LABELS, SYMPTOMS, check_in,
-    read_visitor, venue_retry_after,
+    CHECKIN_REFUSED,
+    CHECKIN_SENT,
+    DECLARATION,
+    DECLARATION_LABELS,
+    SYMPTOMS,
+    check_in,
+    read_visitor,
+    venue_retry_after,
 )
 from callengine.health.errors import InvalidForm
 from callengine.health.venues import (
-    TOKEN_INACTIVE, TOKEN_ROTATED, VenueView, find_by_token,
+    TOKEN_INACTIVE,
+    TOKEN_ROTATED,
+    VenueView,
+    find_by_token,
 )
 from callengine.phones import InvalidPhone, normalize_phone
 from callengine.throttle import retry_after

@@ -120,8 +120,8 @@ def cmd_admin(args) -> int:
 
     import waitress
 
-    from admin import create_app
     from callengine.settings import load_settings
+    from admin import create_app
 
     settings = load_settings()
     logging.basicConfig(level=settings.log_level,

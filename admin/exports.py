@@ -19,8 +19,7 @@ from callengine.importer.people_export import ExportFilters, export_people
 from callengine.questionnaire import load_questionnaire
 from callengine.results import export as export_results
 from admin.access import roles_required
-from admin.context import audit_event, context
-from admin.context import local_today
+from admin.context import audit_event, context, local_today
 from admin.downloads import xlsx_download
 from admin.forms import CATEGORY_NAMES, PeopleExportForm, ResultsExportForm
 

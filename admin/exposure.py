@@ -20,14 +20,23 @@ from callengine.casework.labels import CATEGORY_LABELS, PERSON_STATUS_LABELS, la
 from callengine.clock import to_db
 from callengine.health.confirm import confirm_exposure
 from callengine.health.exposure import (
-    ReviewConflict, case_and_review, change_window, exposure_of_review, get_review,
-    open_manual_review, review_for_flag,
+    ReviewConflict,
+    case_and_review,
+    change_window,
+    exposure_of_review,
+    get_review,
+    open_manual_review,
+    review_for_flag,
 )
 from callengine.store.exposure import REVIEW_OPEN
 from admin.access import roles_required
 from admin.context import audit_event, context
 from admin.exposure_form import (
-    BLANK_F2_ROWS, Draft, contacts_by_ref, draft_from_form, draft_of,
+    BLANK_F2_ROWS,
+    Draft,
+    contacts_by_ref,
+    draft_from_form,
+    draft_of,
 )
 from admin.forms import whole_number
 

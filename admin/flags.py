@@ -11,23 +11,40 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import (
-    Blueprint, abort, current_app, flash, redirect, render_template, request, url_for,
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
 )
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from callengine.casework.errors import (
-    FlagConflict, InvalidRequest, NotAllowedNow, NotFound,
+    FlagConflict,
+    InvalidRequest,
+    NotAllowedNow,
+    NotFound,
 )
 from callengine.casework.flag_actions import ACTIONS, MAX_NOTE, act, assign
 from callengine.casework.flag_detail import flag_detail
 from callengine.casework.flag_queue import FlagFilters, flag_counts, flag_queue
 from callengine.casework.labels import (
-    ACTION_LABELS, ANSWER_LABELS, EFFECT_LABELS, FLAG_KIND_LABELS, FLAG_STATUS_LABELS,
-    SOURCE_LABELS, age_label, label,
+    ACTION_LABELS,
+    ANSWER_LABELS,
+    EFFECT_LABELS,
+    FLAG_KIND_LABELS,
+    FLAG_STATUS_LABELS,
+    SOURCE_LABELS,
+    age_label,
+    label,
 )
 from callengine.phones import InvalidPhone
 from admin.access import roles_required

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, session
-from flask_babel import Babel, format_datetime, format_decimal, get_locale, lazy_gettext as _l
+from flask_babel import Babel, format_datetime, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
 
 from callengine.settings import ADMIN_LANGUAGES, Settings
 

@@ -18,8 +18,7 @@ from callengine.importer.history import history
 from callengine.importer.limits import UploadRefused
 from callengine.importer.service import UnreadableFiles
 from admin.access import roles_required
-from admin.context import actor, audit_event, context
-from admin.context import local_today
+from admin.context import actor, audit_event, context, local_today
 from admin.downloads import xlsx_download
 from admin.forms import CATEGORY_NAMES, ActionForm, UploadForm
 from admin.upload_progress import upload_progress

@@ -15,7 +15,12 @@ from wtforms.validators import Length
 
 from callengine.audit import Actor
 from callengine.health.lookup import (
-    ANSWER_BAD_PHONE, LOOKUP_ACTION, LOOKUP_TEXTS, LookupQuery, lookup, phone_key,
+    ANSWER_BAD_PHONE,
+    LOOKUP_ACTION,
+    LOOKUP_TEXTS,
+    LookupQuery,
+    lookup,
+    phone_key,
 )
 from callengine.throttle import retry_after
 from admin.access import public

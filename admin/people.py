@@ -8,7 +8,14 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from flask import (
-    Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for,
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
 )
 from werkzeug.routing import BuildError
 
@@ -16,7 +23,11 @@ from callengine.casework import labels
 from callengine.casework.errors import CaseworkError, NotAllowedNow, NotFound
 from callengine.casework.people import PersonFilters, districts, search_people
 from callengine.casework.person_actions import (
-    PersonChange, call_now, close_monitoring, correct_phone, reopen_monitoring,
+    PersonChange,
+    call_now,
+    close_monitoring,
+    correct_phone,
+    reopen_monitoring,
 )
 from callengine.casework.person_detail import person_detail
 from callengine.phones import InvalidPhone

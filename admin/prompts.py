@@ -8,7 +8,9 @@ voice. callengine.prompt_voice does the work and audits every change.
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
-from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from callengine.prompt_voice import PromptVoiceError, PromptVoices
 from admin.access import roles_required

@@ -13,7 +13,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
@@ -26,7 +27,12 @@ from callengine.health.imports import RESULT_COUNT_LABELS, SAMPLE_COUNT_LABELS
 from callengine.health.labels import RESULT_LABELS, SAMPLE_KIND_LABELS
 from callengine.health.results import NewResult, enter_result
 from callengine.health.samples import (
-    NewSample, PersonRef, SampleFilters, get_sample, list_samples, pool_of_member,
+    NewSample,
+    PersonRef,
+    SampleFilters,
+    get_sample,
+    list_samples,
+    pool_of_member,
     register_sample,
 )
 from callengine.importer.limits import UploadRefused

@@ -6,7 +6,8 @@ The accounts service audits every change in the same transaction.
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from callengine.accounts import AccountError
 from admin.access import roles_required

@@ -17,7 +17,15 @@ import time
 from pathlib import Path
 
 from flask import (
-    Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for,
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
 )
 from flask_babel import gettext as _
 
@@ -25,8 +33,12 @@ from callengine.casework.errors import CaseworkError, NotFound
 from callengine.casework.person_detail import person_detail
 from callengine.certificates import hc1
 from callengine.certificates.keyfiles import (
-    SignerUnavailable, load_signer, read_certificate, trusted_keys,
+    SignerUnavailable,
+    load_signer,
+    read_certificate,
+    trusted_keys,
 )
+from callengine.certificates.signer import DocumentSigner, certificate_pem
 from callengine.certificates.verify import verify
 from callengine.importer.error_book import write_error_workbook
 from callengine.importer.limits import Limits, UploadRefused, check_archive, check_request
@@ -38,7 +50,6 @@ from callengine.vaccination.doses import person_doses, record_dose
 from callengine.vaccination.export import FORMATS, write_coverage
 from callengine.vaccination.importing import import_doses
 from callengine.vaccination.rules import FIELD_LABELS, DoseEntry, DoseRefused
-from callengine.certificates.signer import DocumentSigner, certificate_pem
 from admin.access import public, roles_required
 from admin.context import actor, audit_event, context, local_today, questionnaire
 from admin.downloads import xlsx_download

@@ -8,14 +8,29 @@ risk assessment) by appending a template name there.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from callengine.health.checkins import DECLARATION_LABELS, get_checkin, recent_checkins
 from callengine.health.errors import InvalidForm, NotFound
 from callengine.health.poster import PosterError, render_poster
 from callengine.health.venues import (
-    VenueView, checkin_url, create_venue, get_venue, list_venues, rotate_token, update_venue,
+    VenueView,
+    checkin_url,
+    create_venue,
+    get_venue,
+    list_venues,
+    rotate_token,
+    update_venue,
 )
 from callengine.paging import InvalidCursor
 from admin.access import roles_required

@@ -130,7 +130,7 @@ class Accounts:
 
     @classmethod
     def from_settings(cls, db: Database, settings: Settings,
-                      clock: Clock | None = None) -> "Accounts":
+                      clock: Clock | None = None) -> Accounts:
         """Accounts hashing with the configured argon2id parameters."""
         return cls(db, time_cost=settings.admin_password_time_cost,
                    memory_kib=settings.admin_password_memory_kib, clock=clock)

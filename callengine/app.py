@@ -134,7 +134,7 @@ async def lead_daily_plan(engine: Engine, settings: Settings, clock: Clock,
                 await asyncio.to_thread(catch_up_plan, engine.db, settings, clock)
             try:
                 await asyncio.wait_for(stop.wait(), LEASE_RENEWAL)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
     finally:
         scheduler.stop()

@@ -15,7 +15,11 @@ from callengine.dialer.outcome import REACHED
 from callengine.questionnaire import Questionnaire
 from callengine.store.models import ATTEMPT_ENDED, TASK_EXHAUSTED, CallAttempt, CallTask
 from callengine.store.supervision import (
-    FLAG_CALLBACK, FLAG_INVALID_NUMBER, FLAG_SPEECH_REVIEW, FLAG_SYMPTOM, FLAG_UNREACHABLE,
+    FLAG_CALLBACK,
+    FLAG_INVALID_NUMBER,
+    FLAG_SPEECH_REVIEW,
+    FLAG_SYMPTOM,
+    FLAG_UNREACHABLE,
     Flag,
 )
 

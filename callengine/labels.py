@@ -6,10 +6,22 @@ Codes stay English in the database; this module is their one Vietnamese home.
 from __future__ import annotations
 
 from callengine.dialer.outcome import (
-    BUSY, COMPLETED, CONGESTION, FAILED, INVALID, NO_ANSWER, PARTIAL, REJECTED,
+    BUSY,
+    COMPLETED,
+    CONGESTION,
+    FAILED,
+    INVALID,
+    NO_ANSWER,
+    PARTIAL,
+    REJECTED,
 )
 from callengine.store.models import (
-    OUTCOMES, TASK_CANCELLED, TASK_DIALING, TASK_DONE, TASK_EXHAUSTED, TASK_PENDING,
+    OUTCOMES,
+    TASK_CANCELLED,
+    TASK_DIALING,
+    TASK_DONE,
+    TASK_EXHAUSTED,
+    TASK_PENDING,
 )
 
 OUTCOME_LABELS = {

@@ -21,8 +21,16 @@ from callengine.clock import to_db
 from callengine.dialer.window import Window
 from callengine.store.db import Database
 from callengine.store.models import (
-    ORIGIN_PLAN, PERSON_CLOSED, PERSON_ENDED, PERSON_F0, PERSON_MONITORING, TASK_CANCELLED, TASK_PENDING, CallTask,
-    MonitoringPeriod, Person,
+    ORIGIN_PLAN,
+    PERSON_CLOSED,
+    PERSON_ENDED,
+    PERSON_F0,
+    PERSON_MONITORING,
+    TASK_CANCELLED,
+    TASK_PENDING,
+    CallTask,
+    MonitoringPeriod,
+    Person,
 )
 
 log = logging.getLogger("callengine.planning")
@@ -128,9 +136,8 @@ def plan_day(db: Database, day: date, now: datetime, window: Window) -> PlanResu
 def plan_and_greet(db: Database, day: date, now: datetime, settings):
     """The daily plan, then the day's greetings by name: what the service and `callengine
     plan` both run. A greeting problem never undoes or fails the committed plan."""
-    from callengine.greetings import GreetingResult, attach_greetings
-
     from callengine.campaign import effective_settings
+    from callengine.greetings import GreetingResult, attach_greetings
 
     live = effective_settings(db, settings)  # the first calls go at the campaign's opening
     window = Window(live.call_window, live.timezone, live.window_close_guard)

@@ -27,8 +27,15 @@ from pathlib import Path
 from callengine import audit
 from callengine.audit import Actor
 from callengine.errors import CallengineError
-from callengine.prompts import (NoSpeech, custom_path, install_custom, manifest_entries,
-                                prompt_texts, render_audio, restore_synthesis)
+from callengine.prompts import (
+    NoSpeech,
+    custom_path,
+    install_custom,
+    manifest_entries,
+    prompt_texts,
+    render_audio,
+    restore_synthesis,
+)
 from callengine.questionnaire import Questionnaire, load_questionnaire
 from callengine.settings import Settings
 from callengine.speech.audio import PCM16, read_pcm16, run, voiced_seconds, wav_seconds

@@ -12,7 +12,6 @@ import logging
 import math
 import os
 import re
-import socket
 import unicodedata
 from dataclasses import dataclass, field, fields, replace
 from datetime import time

@@ -16,8 +16,15 @@ from callengine.clock import to_db
 from callengine.phones import normalize_phone
 from callengine.store.db import Database
 from callengine.store.models import (
-    ORIGIN_MANUAL, PERSON_UNMONITORED, TASK_CANCELLED, TASK_DIALING, TASK_DONE,
-    TASK_EXHAUSTED, TASK_PENDING, CallTask, Person,
+    ORIGIN_MANUAL,
+    PERSON_UNMONITORED,
+    TASK_CANCELLED,
+    TASK_DIALING,
+    TASK_DONE,
+    TASK_EXHAUSTED,
+    TASK_PENDING,
+    CallTask,
+    Person,
 )
 
 

@@ -18,7 +18,11 @@ from flask_login import current_user
 from callengine.casework.errors import CaseworkError, NotFound
 from callengine.health.confirm import Confirmation, confirm_exposure, parse_choices
 from callengine.health.exposure import (
-    Contact, Exposure, ReviewConflict, exposure_of_person, open_manual_review,
+    Contact,
+    Exposure,
+    ReviewConflict,
+    exposure_of_person,
+    open_manual_review,
     review_of_person,
 )
 from callengine.store.exposure import ExposureReview

@@ -18,7 +18,10 @@ from flask_login import current_user
 
 from callengine.casework.calls import AnswerView
 from callengine.casework.errors import (
-    CaseworkError, FlagConflict, NotAllowedNow, NotFound,
+    CaseworkError,
+    FlagConflict,
+    NotAllowedNow,
+    NotFound,
 )
 from callengine.casework.flag_actions import ACTIONS, act
 from callengine.casework.flag_detail import FlagDetail, flag_detail

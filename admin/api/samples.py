@@ -15,7 +15,11 @@ from flask_babel import gettext as _
 from callengine.casework.errors import CaseworkError, NotAllowedNow, NotFound
 from callengine.health import uploads as record_uploads
 from callengine.health.samples import (
-    NewSample, PersonRef, get_sample, normalise_code, register_sample,
+    NewSample,
+    PersonRef,
+    get_sample,
+    normalise_code,
+    register_sample,
 )
 from callengine.importer.limits import UploadRefused
 from callengine.importer.records import InvalidValue
@@ -25,7 +29,8 @@ from callengine.store.samples import IMPORT_RESULTS, KIND_POOLED, RESULTS, SAMPL
 from admin.access import roles_required
 from admin.api import bp
 from admin.api.errors import ApiError, invalid, json_body
-from admin.api.imports import ISSUE, _refused as refused
+from admin.api.imports import ISSUE
+from admin.api.imports import _refused as refused
 from admin.api.openapi import operation
 from admin.context import actor, audit_event, context
 

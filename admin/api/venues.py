@@ -11,7 +11,13 @@ from flask_babel import gettext as _
 from callengine.health.errors import InvalidForm, NotFound
 from callengine.health.poster import PosterError, render_poster
 from callengine.health.venues import (
-    KIND_LABELS, MAX_QUERY, VenueView, checkin_url, create_venue, get_venue, list_venues,
+    KIND_LABELS,
+    MAX_QUERY,
+    VenueView,
+    checkin_url,
+    create_venue,
+    get_venue,
+    list_venues,
     rotate_token,
 )
 from callengine.paging import InvalidCursor

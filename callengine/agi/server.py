@@ -120,7 +120,7 @@ class FastAgiServer:
                             ", ".join(sorted(self.handlers)))
                 return
             await handler(request, AgiSession(reader, writer))
-        except (AgiProtocolError, ValueError, asyncio.TimeoutError, ConnectionError) as exc:
+        except (TimeoutError, AgiProtocolError, ValueError, ConnectionError) as exc:
             log.warning("AGI connection dropped: %s", exc or type(exc).__name__)
         except Exception:
             log.exception("AGI handler failed")

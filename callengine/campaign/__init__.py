@@ -4,7 +4,13 @@ The admin's views and API, the CLI and the engines all go through these function
 """
 
 from callengine.campaign.service import (
-    changed_since, current, effective_settings, pause, resume, revision, update,
+    changed_since,
+    current,
+    effective_settings,
+    pause,
+    resume,
+    revision,
+    update,
 )
 from callengine.campaign.validate import CampaignConflict, CampaignError
 from callengine.campaign.values import LABELS, Campaign, TrunkLimits, format_window, label

@@ -14,7 +14,11 @@ from zoneinfo import ZoneInfo
 
 from callengine.campaign.validate import CampaignError
 from callengine.campaign.values import (
-    DURATION_COLUMNS, Campaign, format_window, label, trunk_key,
+    DURATION_COLUMNS,
+    Campaign,
+    format_window,
+    label,
+    trunk_key,
 )
 
 SET_EPILOG = """\

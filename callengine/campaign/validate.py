@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
+from callengine.campaign.values import SETTING_KEYS, TRUNK_LIMITS, format_window, label
 from callengine.errors import ConfigError
 from callengine.settings import (
-    _parse_bool, _parse_int, _parse_positive_float, parse_duration, parse_window,
+    _parse_bool,
+    _parse_int,
+    _parse_positive_float,
+    parse_duration,
+    parse_window,
 )
 from callengine.store.campaign import DURATION_COLUMNS
-from callengine.campaign.values import SETTING_KEYS, TRUNK_LIMITS, format_window, label
 
 READ_ONLY = ("revision", "paused_by", "paused_at", "updated_by", "updated_at", "overridden")
 MAX_ACTOR = 100

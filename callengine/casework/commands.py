@@ -23,8 +23,15 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from callengine.casework.labels import (
-    ACTION_LABELS, CLOSURE_REASONS, FLAG_KIND_LABELS, OUTCOME_LABELS, PERSON_EVENT_LABELS,
-    PERSON_STATUS_LABELS, TASK_STATUS_LABELS, age_label, label,
+    ACTION_LABELS,
+    CLOSURE_REASONS,
+    FLAG_KIND_LABELS,
+    OUTCOME_LABELS,
+    PERSON_EVENT_LABELS,
+    PERSON_STATUS_LABELS,
+    TASK_STATUS_LABELS,
+    age_label,
+    label,
 )
 
 PAGE = 50

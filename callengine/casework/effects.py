@@ -22,7 +22,11 @@ from callengine.phones import PhoneNumber
 from callengine.store.models import TASK_DONE, TASK_EXHAUSTED, CallTask, Person
 from callengine.store.supervision import FLAG_INVALID_NUMBER
 from callengine.tasks import (
-    CALL_AGAIN, CALL_ALREADY_DONE, CALL_ALREADY_PLANNED, CALL_SCHEDULED, request_call,
+    CALL_AGAIN,
+    CALL_ALREADY_DONE,
+    CALL_ALREADY_PLANNED,
+    CALL_SCHEDULED,
+    request_call,
 )
 
 FIXED_BY_NEW_NUMBER = frozenset({FLAG_INVALID_NUMBER})

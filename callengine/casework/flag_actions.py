@@ -43,7 +43,10 @@ from callengine.casework.effects import FIXED_BY_NEW_NUMBER, call_today, change_
 from callengine.casework.errors import InvalidRequest, NotFound
 from callengine.casework.events import add_flag_event
 from callengine.casework.flag_writes import (
-    FlagState, closing_values, compare_and_set, load_state,
+    FlagState,
+    closing_values,
+    compare_and_set,
+    load_state,
 )
 from callengine.casework.labels import ACTION_LABELS, EFFECT_LABELS
 from callengine.dialer.window import Window
@@ -51,7 +54,12 @@ from callengine.phones import PhoneNumber, normalize_phone
 from callengine.store.db import Database
 from callengine.store.models import PERSON_CLOSED, PERSON_F0, Person
 from callengine.store.supervision import (
-    FLAG_CALLBACK, FLAG_CLOSED, FLAG_OPEN, FLAG_SPEECH_REVIEW, FLAG_UNREACHABLE, Flag,
+    FLAG_CALLBACK,
+    FLAG_CLOSED,
+    FLAG_OPEN,
+    FLAG_SPEECH_REVIEW,
+    FLAG_UNREACHABLE,
+    Flag,
 )
 
 MAX_NOTE = 2000

@@ -5,14 +5,29 @@ from __future__ import annotations
 from datetime import timedelta
 
 from callengine.labels import (  # noqa: F401 (re-exported: one home for the engine's labels)
-    OUTCOME_LABELS, TASK_STATUS_LABELS, display_name, label,
+    OUTCOME_LABELS,
+    TASK_STATUS_LABELS,
+    display_name,
+    label,
 )
 from callengine.store.models import (
-    PERSON_CLOSED, PERSON_ENDED, PERSON_F0, PERSON_MONITORING, PERSON_UNMONITORED,
+    PERSON_CLOSED,
+    PERSON_ENDED,
+    PERSON_F0,
+    PERSON_MONITORING,
+    PERSON_UNMONITORED,
 )
 from callengine.store.supervision import (
-    FLAG_CALLBACK, FLAG_CLOSED, FLAG_DECLARATION, FLAG_INVALID_NUMBER, FLAG_OPEN, FLAG_POSITIVE,
-    FLAG_RETEST, FLAG_SPEECH_REVIEW, FLAG_SYMPTOM, FLAG_UNREACHABLE,
+    FLAG_CALLBACK,
+    FLAG_CLOSED,
+    FLAG_DECLARATION,
+    FLAG_INVALID_NUMBER,
+    FLAG_OPEN,
+    FLAG_POSITIVE,
+    FLAG_RETEST,
+    FLAG_SPEECH_REVIEW,
+    FLAG_SYMPTOM,
+    FLAG_UNREACHABLE,
 )
 
 FLAG_KIND_LABELS = {

@@ -25,7 +25,11 @@ from callengine.casework.effects import call_today, change_phone
 from callengine.casework.errors import InvalidRequest, NotAllowedNow, NotFound
 from callengine.casework.events import add_person_event
 from callengine.casework.labels import (
-    CLOSURE_REASONS, EFFECT_LABELS, PERSON_STATUS_LABELS, REASONS_NEEDING_NOTE, display_name,
+    CLOSURE_REASONS,
+    EFFECT_LABELS,
+    PERSON_STATUS_LABELS,
+    REASONS_NEEDING_NOTE,
+    display_name,
     label,
 )
 from callengine.clock import to_db
@@ -33,8 +37,17 @@ from callengine.dialer.window import Window
 from callengine.phones import normalize_phone
 from callengine.store.db import Database
 from callengine.store.models import (
-    LIVE_ATTEMPT_STATES, ORIGIN_PLAN, PERSON_CLOSED, PERSON_F0, PERSON_MONITORING,
-    TASK_CANCELLED, TASK_PENDING, CallAttempt, CallTask, MonitoringPeriod, Person,
+    LIVE_ATTEMPT_STATES,
+    ORIGIN_PLAN,
+    PERSON_CLOSED,
+    PERSON_F0,
+    PERSON_MONITORING,
+    TASK_CANCELLED,
+    TASK_PENDING,
+    CallAttempt,
+    CallTask,
+    MonitoringPeriod,
+    Person,
 )
 from callengine.tasks import request_call
 

@@ -24,7 +24,11 @@ from callengine.flags import FlagWriter
 from callengine.questionnaire import Questionnaire
 from callengine.store.db import Database
 from callengine.store.models import (
-    ATTEMPT_ENDED, LIVE_ATTEMPT_STATES, Answer, CallAttempt, CallTask,
+    ATTEMPT_ENDED,
+    LIVE_ATTEMPT_STATES,
+    Answer,
+    CallAttempt,
+    CallTask,
 )
 
 VALUE_PENDING = "pending"  # a spoken answer recorded, not yet recognised

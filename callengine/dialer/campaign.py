@@ -69,7 +69,7 @@ class CampaignWatcher:
             await self.poll()
             try:
                 await asyncio.wait_for(stop.wait(), self.interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def apply(self, campaign: Campaign) -> None:

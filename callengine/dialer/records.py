@@ -22,8 +22,18 @@ from callengine.questionnaire import Questionnaire
 from callengine.store.db import Database
 from callengine.store.hiccups import is_write_lock
 from callengine.store.models import (
-    ATTEMPT_ANSWERED, ATTEMPT_ENDED, ATTEMPT_ORIGINATING, ATTEMPT_RINGING, LIVE_ATTEMPT_STATES,
-    TASK_DIALING, TASK_DONE, TASK_EXHAUSTED, TASK_PENDING, CallAttempt, CallTask, Person,
+    ATTEMPT_ANSWERED,
+    ATTEMPT_ENDED,
+    ATTEMPT_ORIGINATING,
+    ATTEMPT_RINGING,
+    LIVE_ATTEMPT_STATES,
+    TASK_DIALING,
+    TASK_DONE,
+    TASK_EXHAUSTED,
+    TASK_PENDING,
+    CallAttempt,
+    CallTask,
+    Person,
 )
 
 log = logging.getLogger("callengine.attempts")

@@ -19,11 +19,20 @@ from callengine.dialer import outcome as oc
 from callengine.dialer.campaign import CampaignWatcher
 from callengine.dialer.pacing import TrunkPacer, build_pacers
 from callengine.dialer.records import (
-    REFUSED_LIVE_ELSEWHERE, REFUSED_LOCKED, AttemptRecords, ClaimRefused, DueTask, Ending,
+    REFUSED_LIVE_ELSEWHERE,
+    REFUSED_LOCKED,
+    AttemptRecords,
+    ClaimRefused,
+    DueTask,
+    Ending,
 )
 from callengine.dialer.routing import TrunkRouter, dial_string
 from callengine.dialer.tracker import (
-    Answered, AnswerGiven, AttemptTracker, CallbackRequested, Finished,
+    Answered,
+    AnswerGiven,
+    AttemptTracker,
+    CallbackRequested,
+    Finished,
 )
 from callengine.dialer.window import Window
 from callengine.phones import mask_phone, normalize_phone

@@ -79,7 +79,7 @@ class SpokenAnswers:
         job.add_done_callback(lambda _: self._in_call.pop(name, None))
         try:
             key = await asyncio.wait_for(asyncio.shield(job), self.reply_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("attempt %s %s: recognition slower than %.1f s; kept for later",
                         attempt_id, question.id, self.reply_timeout)
             return
@@ -155,7 +155,7 @@ class SpokenAnswers:
             if not await self.recognize_pending():
                 try:
                     await asyncio.wait_for(stop.wait(), PENDING_POLL)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
     async def settle_pending(self, timeout: float) -> None:
@@ -163,7 +163,7 @@ class SpokenAnswers:
         deadline = self.clock.monotonic() + timeout
         try:
             await asyncio.wait_for(self._warmed.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return
         while self.clock.monotonic() < deadline and await self.recognize_pending():
             pass

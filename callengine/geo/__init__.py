@@ -6,7 +6,13 @@
 """
 
 from callengine.geo.matching import (
-    AMBIGUOUS, EMPTY, MATCHED, UNMATCHED, PlaceMatch, match_district, match_place,
+    AMBIGUOUS,
+    EMPTY,
+    MATCHED,
+    UNMATCHED,
+    PlaceMatch,
+    match_district,
+    match_place,
 )
 from callengine.geo.units import DIVISIONS, NEW, OLD, AdminUnits, Unit, load_units
 

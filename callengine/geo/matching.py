@@ -14,7 +14,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from callengine.geo.names import (
-    COMMUNE_PREFIXES, DISTRICT_PREFIXES, WrittenName, exact_short, parse_name,
+    COMMUNE_PREFIXES,
+    DISTRICT_PREFIXES,
+    WrittenName,
+    exact_short,
+    parse_name,
 )
 from callengine.geo.units import NEW, OLD, AdminUnits, NameIndex, Unit, load_units
 

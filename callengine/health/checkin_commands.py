@@ -8,8 +8,8 @@ from __future__ import annotations
 
 def cmd_checkins_purge(args) -> int:
     from callengine.cli import _settings
-    from callengine.errors import CallengineError
     from callengine.clock import SystemClock
+    from callengine.errors import CallengineError
     from callengine.health.checkins import purge_checkins
     from callengine.store.db import Database
 

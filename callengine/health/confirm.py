@@ -21,7 +21,12 @@ from sqlalchemy.orm import Session
 from callengine.casework.errors import InvalidRequest, NotFound
 from callengine.clock import from_db, to_db
 from callengine.health.exposure import (
-    Contact, Exposure, ReviewConflict, check_open, exposure_of_review, get_review,
+    Contact,
+    Exposure,
+    ReviewConflict,
+    check_open,
+    exposure_of_review,
+    get_review,
 )
 from callengine.importer.categories import F0, F1, F2
 from callengine.importer.rows import MAX_LENGTHS, PersonRecord

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 from callengine.casework.errors import CaseworkError, InvalidRequest, NotFound
 from callengine.clock import to_db
 from callengine.health.overlap import (
-    Candidate, Stay, Visit, add_overlaps, case_stays, is_case_visit, lookback,
+    Candidate,
+    Stay,
+    Visit,
+    add_overlaps,
+    case_stays,
+    is_case_visit,
+    lookback,
 )
 from callengine.importer.categories import F0
 from callengine.importer.text import fold

@@ -27,19 +27,40 @@ from callengine.health.labels import KIND_SPELLINGS, RESULT_SPELLINGS
 from callengine.health.people import identify_person
 from callengine.health.results import RESULT_SET, NewResult, conflict, set_result
 from callengine.health.samples import (
-    FUTURE_TOLERANCE, MAX_SITE, MAX_TEAM, NewSample, PersonRef, add_member, add_sample,
+    FUTURE_TOLERANCE,
+    MAX_SITE,
+    MAX_TEAM,
+    NewSample,
+    PersonRef,
+    add_member,
+    add_sample,
     normalise_code,
 )
 from callengine.importer.records import (
-    Column, InvalidValue, ParsedRow, RecordReport, RecordSpec, RecordValidation, choice_value,
-    datetime_value, import_records, number_value, read_records, text_value,
+    Column,
+    InvalidValue,
+    ParsedRow,
+    RecordReport,
+    RecordSpec,
+    RecordValidation,
+    choice_value,
+    datetime_value,
+    import_records,
+    number_value,
+    read_records,
+    text_value,
 )
 from callengine.importer.rows import RowError
 from callengine.importer.service import ImportSource
 from callengine.phones import InvalidPhone, normalize_phone
 from callengine.store.db import Database
 from callengine.store.samples import (
-    IMPORT_RESULTS, IMPORT_SAMPLES, KIND_POOLED, KIND_RT_PCR, RecordImport, Sample,
+    IMPORT_RESULTS,
+    IMPORT_SAMPLES,
+    KIND_POOLED,
+    KIND_RT_PCR,
+    RecordImport,
+    Sample,
 )
 
 CODE_HEADERS = ("mã mẫu", "mã xét nghiệm", "mã số mẫu", "mã mẫu xét nghiệm", "mã ống mẫu",

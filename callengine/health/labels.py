@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from callengine.store.samples import (
-    KIND_POOLED, KIND_RAPID_ANTIGEN, KIND_RT_PCR, RESULT_INDETERMINATE, RESULT_NEGATIVE,
+    KIND_POOLED,
+    KIND_RAPID_ANTIGEN,
+    KIND_RT_PCR,
+    RESULT_INDETERMINATE,
+    RESULT_NEGATIVE,
     RESULT_POSITIVE,
 )
 

@@ -24,7 +24,12 @@ from callengine.phones import InvalidPhone, normalize_phone
 from callengine.store.db import Database
 from callengine.store.models import Person
 from callengine.store.samples import (
-    KIND_POOLED, RESULT_INDETERMINATE, RESULT_NEGATIVE, RESULT_POSITIVE, PoolMember, Sample,
+    KIND_POOLED,
+    RESULT_INDETERMINATE,
+    RESULT_NEGATIVE,
+    RESULT_POSITIVE,
+    PoolMember,
+    Sample,
 )
 
 LOOKUP_ACTION = "lookup.result"  # the audit action counted by the limits

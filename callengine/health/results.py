@@ -29,7 +29,11 @@ from callengine.planning import cancel_unwanted
 from callengine.store.db import Database
 from callengine.store.models import PERSON_F0, Person
 from callengine.store.samples import (
-    KIND_POOLED, RESULT_POSITIVE, RESULTS, PoolMember, Sample,
+    KIND_POOLED,
+    RESULT_POSITIVE,
+    RESULTS,
+    PoolMember,
+    Sample,
 )
 from callengine.store.supervision import FLAG_POSITIVE, FLAG_RETEST
 

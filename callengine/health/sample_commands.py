@@ -39,7 +39,10 @@ def register(subparsers) -> None:
 def cmd_import(args) -> int:
     from callengine.clock import SystemClock
     from callengine.health.imports import (
-        RESULT_COUNT_LABELS, SAMPLE_COUNT_LABELS, ImportRequest, import_results,
+        RESULT_COUNT_LABELS,
+        SAMPLE_COUNT_LABELS,
+        ImportRequest,
+        import_results,
         import_samples,
     )
     from callengine.importer.error_book import write_error_workbook

@@ -19,7 +19,13 @@ from callengine.importer.error_book import write_error_workbook
 from callengine.importer.limits import Limits, check_archive, check_request
 from callengine.importer.records import RecordReport
 from callengine.importer.uploads import (
-    PREVIEW_ID, Source, display_name, remove_folder, save_uploads, source_size, stored_sources,
+    PREVIEW_ID,
+    Source,
+    display_name,
+    remove_folder,
+    save_uploads,
+    source_size,
+    stored_sources,
 )
 from callengine.store.db import Database
 from callengine.store.samples import IMPORT_RESULTS, IMPORT_SAMPLES

@@ -13,9 +13,9 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import BinaryIO, Protocol, Sequence
 
+from callengine.cells import xlsx_cell
 from callengine.importer.service import ERROR_SUMMARY_HEADER, ImportIssue, RejectedRow
 from callengine.importer.text import plain
-from callengine.cells import xlsx_cell
 
 SUMMARY_TITLE = "Tổng hợp lỗi"
 SUMMARY_COLUMNS = ERROR_SUMMARY_HEADER

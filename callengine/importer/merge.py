@@ -23,7 +23,10 @@ from callengine.importer.rows import MAX_ALT_PHONES_CHARS, PersonRecord, join_no
 from callengine.importer.text import fold
 from callengine.places import place_codes
 from callengine.store.models import (
-    PERSON_ENDED, PERSON_F0, PERSON_MONITORING, PERSON_UNMONITORED,
+    PERSON_ENDED,
+    PERSON_F0,
+    PERSON_MONITORING,
+    PERSON_UNMONITORED,
 )
 
 # Statuses a list can end (the plan), reopen (a new exposure) or start from.

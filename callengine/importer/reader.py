@@ -25,8 +25,7 @@ from callengine.cells import storable
 from callengine.errors import CallengineError
 from callengine.importer.limits import Limits, archive_problem
 from callengine.importer.text import cell_text, plain
-from callengine.importer.xlsx import (SheetTooLarge, check_declared_size, check_read_size,
-                                      read_xlsx)
+from callengine.importer.xlsx import SheetTooLarge, check_declared_size, check_read_size, read_xlsx
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,11 @@ from callengine.importer.headers import HEADER_SEARCH_ROWS
 from callengine.importer.reader import Sheet, UnreadableFile, Workbook, read_file
 from callengine.importer.rows import RowError
 from callengine.importer.service import (
-    ERROR_SUMMARY_HEADER, ImportIssue, ImportSource, RejectedRow, UnreadableFiles,
+    ERROR_SUMMARY_HEADER,
+    ImportIssue,
+    ImportSource,
+    RejectedRow,
+    UnreadableFiles,
 )
 from callengine.importer.text import cell_text, plain, word_key
 from callengine.store.db import Database

@@ -36,18 +36,36 @@ from callengine.importer.error_book import write_error_workbook
 from callengine.importer.limits import Limits, check_archive, check_request
 from callengine.importer.progress import Listener
 from callengine.importer.service import (
-    ImportReport, UnreadableFiles, Validation, WriteCounts, build_report,
-    validate_files, write_in_session, write_records,
+    ImportReport,
+    UnreadableFiles,
+    Validation,
+    WriteCounts,
+    build_report,
+    validate_files,
+    write_in_session,
+    write_records,
 )
 from callengine.importer.uploads import (
-    PREVIEW_ID, Source, display_name, imports_root, preview_folder, remove_folder, save_uploads,
-    source_size, stored_sources,
+    PREVIEW_ID,
+    Source,
+    display_name,
+    imports_root,
+    preview_folder,
+    remove_folder,
+    save_uploads,
+    source_size,
+    stored_sources,
 )
 from callengine.settings import Settings
 from callengine.store.db import Database
 from callengine.store.models import (
-    PREVIEW_COMMITTED, PREVIEW_DISCARDED, PREVIEW_EXPIRED, PREVIEW_REFUSED, PREVIEW_STAGED,
-    ImportBatch, ImportPreview,
+    PREVIEW_COMMITTED,
+    PREVIEW_DISCARDED,
+    PREVIEW_EXPIRED,
+    PREVIEW_REFUSED,
+    PREVIEW_STAGED,
+    ImportBatch,
+    ImportPreview,
 )
 
 log = logging.getLogger(__name__)

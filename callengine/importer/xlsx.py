@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from xml.parsers import expat
-from dataclasses import dataclass, field
 
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 
-from callengine.importer.limits import Limits
 from callengine.cells import storable
+from callengine.importer.limits import Limits
 
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Za-z0-9:$]+)"')
 _HEAD_BYTES = 2**16  # the <dimension> comes before the cells, after a few small elements

@@ -4,12 +4,12 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import callengine.store.accounts  # noqa: F401  (registers its tables)
-import callengine.store.supervision  # noqa: F401  (registers its tables)
 import callengine.store.campaign  # noqa: F401  (registers its table)
-import callengine.store.venues  # noqa: F401  (registers its tables)
-import callengine.store.samples  # noqa: F401  (registers its tables)
-import callengine.store.vaccinations  # noqa: F401  (registers its table)
 import callengine.store.exposure  # noqa: F401  (registers its table)
+import callengine.store.samples  # noqa: F401  (registers its tables)
+import callengine.store.supervision  # noqa: F401  (registers its tables)
+import callengine.store.vaccinations  # noqa: F401  (registers its table)
+import callengine.store.venues  # noqa: F401  (registers its tables)
 from callengine.store.models import Base
 
 config = context.config

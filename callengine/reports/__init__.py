@@ -8,7 +8,8 @@ from callengine.reports.dashboard import Dashboard, LiveFigures, dashboard, dash
 from callengine.reports.figures import AreaFigures, Figures
 from callengine.reports.live import ChannelUse
 from callengine.reports.series import DayOutcomes
-from callengine.results import results_page, result_rows as results_rows
+from callengine.results import result_rows as results_rows
+from callengine.results import results_page
 
 __all__ = [
     "AreaFigures", "CallFilters", "CallRow", "ChannelUse", "Dashboard", "DayOutcomes",

@@ -8,7 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import Select, select
 
 from callengine.labels import LIVE_CALL_LABEL, OUTCOME_LABELS, display_name
-from callengine.paging import InvalidCursor, Page, after as after_key, decode_cursor, page_of
+from callengine.paging import InvalidCursor, Page, decode_cursor, page_of
+from callengine.paging import after as after_key
 from callengine.phones import mask_phone
 from callengine.reports.localday import day_range, local_time
 from callengine.store.db import Database

@@ -14,7 +14,6 @@ from callengine.reports.series import DayOutcomes, SeriesCache, outcome_series
 from callengine.settings import Settings
 from callengine.store.db import Database
 
-
 SERIES_CACHE = SeriesCache()  # the process's cache of days that are over
 # Today's figures by district and commune join the day's tasks to every person: the one part
 # of the page no index makes cheap at a province's size (about 70 ms on PostgreSQL with

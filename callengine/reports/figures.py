@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 
 from callengine.dialer.outcome import COMPLETED, REACHED
 from callengine.store.models import (
-    TASK_CANCELLED, TASK_DIALING, TASK_DONE, TASK_EXHAUSTED, TASK_PENDING, CallTask, Person,
+    TASK_CANCELLED,
+    TASK_DIALING,
+    TASK_DONE,
+    TASK_EXHAUSTED,
+    TASK_PENDING,
+    CallTask,
+    Person,
 )
 from callengine.store.supervision import FLAG_OPEN, Flag
 

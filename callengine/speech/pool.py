@@ -23,7 +23,11 @@ from pathlib import Path
 from callengine.errors import CallengineError
 from callengine.questionnaire import Question
 from callengine.speech.audio import (
-    TELEPHONE_RATE, load_pcm16, trim_to_voice, voiced_seconds, write_pcm16,
+    TELEPHONE_RATE,
+    load_pcm16,
+    trim_to_voice,
+    voiced_seconds,
+    write_pcm16,
 )
 from callengine.speech.queue import AFTER_CALL, IN_CALL, PriorityGate, QueueFull
 

@@ -10,7 +10,10 @@ from typing import IO
 
 from callengine.cells import csv_value, xlsx_cell
 from callengine.vaccination.coverage import (
-    AGE_BAND_LABELS, AGE_BANDS, CommuneCoverage, province_total,
+    AGE_BAND_LABELS,
+    AGE_BANDS,
+    CommuneCoverage,
+    province_total,
 )
 
 FORMATS = ("csv", "xlsx")

@@ -12,11 +12,18 @@ from typing import Iterable
 from sqlalchemy.orm import Session
 
 from callengine.clock import to_db
-from callengine.importer.records import (
-    Column, InvalidValue, ParsedRow, RecordReport, RecordSpec, RecordValidation,
-    import_records, read_records, text_value,
-)
 from callengine.importer.dates import parse_date
+from callengine.importer.records import (
+    Column,
+    InvalidValue,
+    ParsedRow,
+    RecordReport,
+    RecordSpec,
+    RecordValidation,
+    import_records,
+    read_records,
+    text_value,
+)
 from callengine.importer.rows import RowError
 from callengine.importer.service import ImportSource
 from callengine.importer.text import cell_text
@@ -27,7 +34,12 @@ from callengine.store.models import ImportBatch
 from callengine.vaccination.doses import add_dose, intervals, local_today, prior_doses
 from callengine.vaccination.identity import NoSuchPerson, find_person
 from callengine.vaccination.rules import (
-    FIELD_LABELS, MAX_DOSE_NUMBER, DoseEntry, DoseRefused, PriorDose, check_dose,
+    FIELD_LABELS,
+    MAX_DOSE_NUMBER,
+    DoseEntry,
+    DoseRefused,
+    PriorDose,
+    check_dose,
 )
 from callengine.vaccines import UnknownProduct, load_catalogue
 

@@ -14,9 +14,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from admin import create_app
 from callengine.accounts import Account
 from callengine.settings import Settings, load_settings
+from admin import create_app
 
 PASSWORD = "mật khẩu thử nghiệm"
 SECRET_KEY = "a-test-secret-key-never-used-in-production"

@@ -12,8 +12,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from admin.access import PUBLIC, Rule, access_rules
 from callengine.store.accounts import ApiToken, AuditEvent, User
+from admin.access import PUBLIC, Rule, access_rules
 from tests.admin.conftest import AuthActions
 
 ANYONE = PUBLIC

@@ -7,11 +7,11 @@ import json
 import pytest
 from flask import Blueprint, jsonify
 
+from callengine.paging import Page, decode_cursor, encode_cursor
 from admin.access import roles_required
 from admin.api import cursor_arg, limit_arg, list_response
 from admin.api.errors import ApiError, invalid, json_body
 from admin.api.openapi import document, list_schema, operation
-from callengine.paging import Page, decode_cursor, encode_cursor
 
 
 def bearer(token: str) -> dict[str, str]:

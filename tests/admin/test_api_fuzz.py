@@ -26,8 +26,8 @@ from openapi_spec_validator import validate as validate_openapi
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 from werkzeug.exceptions import HTTPException
 
-from admin import create_app
 from callengine.store.db import Database
+from admin import create_app
 from tests.admin.conftest import admin_settings
 from tests.admin.flag_helpers import FixedClock, seed_flag
 from tests.fixtures.imports import workbooks as wb

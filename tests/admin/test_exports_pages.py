@@ -13,8 +13,8 @@ from callengine.audit import AuditFilter
 from callengine.importer.service import import_files
 from callengine.planning import plan_day
 from tests.admin.conftest import page_text
-from tests.unit.casework_helpers import WINDOW
 from tests.fixtures.imports import workbooks as wb
+from tests.unit.casework_helpers import WINDOW
 
 FORMULA = '=HYPERLINK("http://x.invalid","Bấm")'
 PLANNED = date(2021, 8, 16)  # the day after the list: everyone on it is called

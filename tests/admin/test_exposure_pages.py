@@ -13,11 +13,11 @@ from sqlalchemy import select
 from callengine import audit
 from callengine.audit import AuditFilter
 from callengine.clock import to_db
+from callengine.flags import raise_record_flag
 from callengine.store.exposure import ExposureReview
 from callengine.store.models import ImportBatch, Person
-from tests.admin.conftest import page_text
-from callengine.flags import raise_record_flag
 from callengine.store.supervision import FLAG_POSITIVE
+from tests.admin.conftest import page_text
 from tests.unit.exposure_helpers import TODAY, add_person, market_story
 
 

@@ -15,7 +15,12 @@ from callengine.casework.labels import ACTION_LABELS
 from callengine.store.models import Answer
 from tests.admin.conftest import AuthActions, page_text
 from tests.admin.flag_helpers import (
-    HOSTILE, FixedClock, flag_row, seed_flag, task_of, write_wav,
+    HOSTILE,
+    FixedClock,
+    flag_row,
+    seed_flag,
+    task_of,
+    write_wav,
 )
 
 

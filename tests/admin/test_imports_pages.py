@@ -131,7 +131,7 @@ def test_a_50_mb_upload_is_refused_with_the_limit_in_vietnamese(app, client, aut
 
 def test_a_zip_bomb_is_refused_with_a_message(app_factory, db):
     app = app_factory(import_max_unpacked_size=8 * 2**20)
-    from tests.admin.conftest import AuthActions, PASSWORD  # a client on this app
+    from tests.admin.conftest import PASSWORD, AuthActions  # a client on this app
     client = app.test_client()
     app.extensions["callengine"].accounts.create_user("lan", PASSWORD, "staff")
     auth = AuthActions(client)

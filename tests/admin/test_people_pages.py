@@ -9,10 +9,8 @@ from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import pytest
-from flask import Blueprint
 from sqlalchemy import select
 
-from admin.access import any_role
 from callengine import audit
 from callengine.audit import AuditFilter
 from callengine.phones import InvalidPhone, normalize_phone

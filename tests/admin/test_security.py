@@ -7,12 +7,12 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from admin import create_app
 from callengine import audit
 from callengine.audit import AuditFilter
 from callengine.errors import ConfigError
 from callengine.settings import load_settings
 from callengine.store.accounts import User
+from admin import create_app
 from tests.admin.conftest import PASSWORD, AuthActions, page_text
 
 HOSTILE = "<script>alert(1)</script>"

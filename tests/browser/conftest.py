@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 import waitress
 
-from admin import create_app
 from callengine.accounts import Accounts
 from callengine.store.db import Database
+from admin import create_app
 from tests.admin.conftest import PASSWORD, admin_settings
 
 CHROMIUM = "/usr/bin/chromium"

@@ -11,7 +11,11 @@ from callengine.importer.text import fold
 from callengine.questionnaire import load_questionnaire
 from callengine.settings import DEFAULT_QUESTIONNAIRE, parse_window
 from callengine.store.models import (
-    Answer, CallAttempt, CallTask, MonitoringPeriod, Person,
+    Answer,
+    CallAttempt,
+    CallTask,
+    MonitoringPeriod,
+    Person,
 )
 from callengine.store.supervision import Flag
 

@@ -19,7 +19,14 @@ from callengine.store.db import Database
 from callengine.store.models import CallTask, Person
 from callengine.store.supervision import Flag
 from tests.unit.casework_helpers import (
-    EVENING, NOW, QUESTIONNAIRE, WINDOW, add_attempt, add_flag, add_person, add_task,
+    EVENING,
+    NOW,
+    QUESTIONNAIRE,
+    WINDOW,
+    add_attempt,
+    add_flag,
+    add_person,
+    add_task,
 )
 
 

@@ -11,7 +11,10 @@ from sqlalchemy import select
 from callengine.casework.errors import BadCursor, InvalidRequest, NotAllowedNow, NotFound
 from callengine.casework.people import PersonFilters, districts, search_people
 from callengine.casework.person_actions import (
-    call_now, close_monitoring, correct_phone, reopen_monitoring,
+    call_now,
+    close_monitoring,
+    correct_phone,
+    reopen_monitoring,
 )
 from callengine.casework.person_detail import person_detail
 from callengine.clock import to_db
@@ -20,7 +23,15 @@ from callengine.planning import plan_day
 from callengine.store.models import CallTask, Person
 from callengine.store.supervision import Flag
 from tests.unit.casework_helpers import (
-    DAY, EVENING, NOW, QUESTIONNAIRE, WINDOW, add_attempt, add_flag, add_person, add_task,
+    DAY,
+    EVENING,
+    NOW,
+    QUESTIONNAIRE,
+    WINDOW,
+    add_attempt,
+    add_flag,
+    add_person,
+    add_task,
 )
 
 

@@ -15,12 +15,12 @@ import base45
 import cbor2
 import pytest
 import zxingcpp
-from PIL import Image
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from cryptography.exceptions import InvalidSignature
+from PIL import Image
 from pycose.keys import CoseKey
 from pycose.messages import Sign1Message
 

@@ -9,7 +9,12 @@ import pytest
 from sqlalchemy import func, select
 
 from callengine.health.checkins import (
-    check_in, mask_name, purge_checkins, read_visitor, recent_checkins, venue_retry_after,
+    check_in,
+    mask_name,
+    purge_checkins,
+    read_visitor,
+    recent_checkins,
+    venue_retry_after,
 )
 from callengine.health.errors import InvalidForm
 from callengine.health.venues import create_venue

@@ -9,14 +9,26 @@ from sqlalchemy import func, select
 from callengine.casework.errors import InvalidRequest
 from callengine.health.confirm import ContactChoice, confirm_exposure, parse_choices
 from callengine.health.exposure import (
-    ReviewConflict, change_window, exposure_of_person, exposure_of_review, get_review,
+    ReviewConflict,
+    change_window,
+    exposure_of_person,
+    exposure_of_review,
+    get_review,
     open_exposure_review,
 )
 from callengine.planning import plan_day
 from callengine.store.exposure import ExposureReview
 from callengine.store.models import CallTask, ImportBatch, MonitoringPeriod, Person
 from tests.unit.exposure_helpers import (
-    NOW, SETTINGS, TODAY, TOMORROW, VISIT, WINDOW, add_checkin, add_venue, make_case,
+    NOW,
+    SETTINGS,
+    TODAY,
+    TOMORROW,
+    VISIT,
+    WINDOW,
+    add_checkin,
+    add_venue,
+    make_case,
     market_story,
 )
 

@@ -3,7 +3,14 @@
 from datetime import datetime, timedelta
 
 from callengine.health.overlap import (
-    MAX_MERGED_VISIT, Stay, Visit, add_overlaps, case_stays, is_case_visit, overlap, stay_of,
+    MAX_MERGED_VISIT,
+    Stay,
+    Visit,
+    add_overlaps,
+    case_stays,
+    is_case_visit,
+    overlap,
+    stay_of,
 )
 
 T0 = datetime(2026, 11, 20, 9, 0)

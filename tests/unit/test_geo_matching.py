@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from callengine.geo import (
-    AMBIGUOUS, EMPTY, MATCHED, NEW, OLD, UNMATCHED, load_units, match_district, match_place,
+    AMBIGUOUS,
+    EMPTY,
+    MATCHED,
+    NEW,
+    OLD,
+    UNMATCHED,
+    load_units,
+    match_district,
+    match_place,
 )
 
 HOANG_HOA, HOANG_QUY, HOANG_QUY_ACUTE = "399", "15886", "15916"  # Quỳ and Quý: both in Hoằng Hóa

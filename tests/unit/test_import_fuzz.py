@@ -12,8 +12,12 @@ from hypothesis import strategies as st
 from callengine import phones
 from callengine.cells import FORMULA_PREFIXES, UNSTORABLE, csv_value, storable
 from callengine.importer.categories import CATEGORIES, infer_category, parse_category
-from callengine.importer.dates import (MAX_DAYS_AFTER_LIST, MAX_DAYS_BEFORE_LIST, InvalidDate,
-                                       parse_date)
+from callengine.importer.dates import (
+    MAX_DAYS_AFTER_LIST,
+    MAX_DAYS_BEFORE_LIST,
+    InvalidDate,
+    parse_date,
+)
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 LIST_DATE = date(2021, 8, 15)

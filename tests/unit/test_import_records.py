@@ -11,8 +11,14 @@ from sqlalchemy import func, select
 
 from callengine.importer.error_book import write_error_workbook
 from callengine.importer.records import (
-    Column, InvalidValue, RecordSpec, choice_value, datetime_value, import_records,
-    number_value, read_records,
+    Column,
+    InvalidValue,
+    RecordSpec,
+    choice_value,
+    datetime_value,
+    import_records,
+    number_value,
+    read_records,
 )
 from callengine.importer.rows import RowError
 from callengine.importer.service import UnreadableFiles

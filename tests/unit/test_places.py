@@ -5,7 +5,7 @@ stored before the codes, and the map's figures count a commune written three way
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import pytest

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +17,6 @@ from callengine.questionnaire import load_questionnaire
 from callengine.settings import DEFAULT_QUESTIONNAIRE
 from callengine.speech.audio import pcm_format, read_pcm16, write_pcm16
 from callengine.speech.tts import EspeakSynthesizer, GttsSynthesizer, SynthesisUnavailable
-
 
 QUESTIONNAIRE = load_questionnaire(DEFAULT_QUESTIONNAIRE)
 PROMPT_IDS = ("intro", "reprompt", "invalid", "callback", "closing", "silent", "fever", "cough",

@@ -32,8 +32,7 @@ from callengine.speech.recognizers import (
     plan_grammar,
 )
 from callengine.speech.vietnamese import tokens
-from tests.speech_samples import (Sample, SpeechSamplesError, clip, default_cache_dir,
-                                  vieneu_samples)
+from tests.speech_samples import Sample, SpeechSamplesError, clip, default_cache_dir, vieneu_samples
 
 QUESTIONNAIRE = load_questionnaire(DEFAULT_QUESTIONNAIRE)
 WER_LIMIT = 0.20  # measured 0.124 here (11 errors / 89 words), 8 kHz band-limited

@@ -19,7 +19,12 @@ from callengine.store.db import MIGRATIONS, make_engine
 from callengine.store.models import CallTask
 from callengine.store.supervision import FLAG_POSITIVE, FLAG_RETEST, Flag
 from tests.unit.casework_helpers import (
-    DAY, NOW, QUESTIONNAIRE, WINDOW, add_flag, add_person,
+    DAY,
+    NOW,
+    QUESTIONNAIRE,
+    WINDOW,
+    add_flag,
+    add_person,
 )
 
 

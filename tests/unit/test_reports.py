@@ -18,13 +18,27 @@ from callengine.paging import InvalidCursor
 from callengine.phones import mask_phone
 from callengine.questionnaire import load_questionnaire
 from callengine.reports import (
-    CallFilters, Figures, calls_log, dashboard, dashboard_live, results_page, results_rows,
+    CallFilters,
+    Figures,
+    calls_log,
+    dashboard,
+    dashboard_live,
+    results_page,
+    results_rows,
 )
 from callengine.results import export
 from callengine.settings import DEFAULT_QUESTIONNAIRE, Settings, Trunk
 from callengine.store.models import (
-    OUTCOMES, TASK_CANCELLED, TASK_DIALING, TASK_DONE, TASK_EXHAUSTED, TASK_PENDING, Answer,
-    CallAttempt, CallTask, Person,
+    OUTCOMES,
+    TASK_CANCELLED,
+    TASK_DIALING,
+    TASK_DONE,
+    TASK_EXHAUSTED,
+    TASK_PENDING,
+    Answer,
+    CallAttempt,
+    CallTask,
+    Person,
 )
 from callengine.store.supervision import Flag
 

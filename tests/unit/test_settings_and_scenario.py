@@ -1,6 +1,5 @@
 """Settings layering and validation; scenario parsing and its clear errors."""
 
-from pathlib import Path
 
 import pytest
 

@@ -12,8 +12,7 @@ from callengine.errors import CallengineError
 from callengine.questionnaire import load_questionnaire
 from callengine.settings import DEFAULT_QUESTIONNAIRE
 from callengine.speech.audio import TELEPHONE_RATE, read_pcm16, voiced_seconds, write_pcm16
-from callengine.speech.pool import MIN_VOICED_SECONDS, Recognition, RecognitionPool, \
-    recognize_file
+from callengine.speech.pool import MIN_VOICED_SECONDS, Recognition, RecognitionPool, recognize_file
 from callengine.speech.recognizers import RecognitionFailed, Transcript
 
 FEVER = load_questionnaire(DEFAULT_QUESTIONNAIRE).question("fever")

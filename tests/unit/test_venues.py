@@ -13,8 +13,18 @@ from PIL import Image
 from callengine.health.errors import InvalidForm, NotFound
 from callengine.health.poster import PosterError, render_poster, typed_address
 from callengine.health.venues import (
-    TOKEN_INACTIVE, TOKEN_ROTATED, TOKEN_UNKNOWN, TOKEN_VALID, canonical_token, create_venue,
-    find_by_token, get_venue, list_venues, new_token, rotate_token, update_venue,
+    TOKEN_INACTIVE,
+    TOKEN_ROTATED,
+    TOKEN_UNKNOWN,
+    TOKEN_VALID,
+    canonical_token,
+    create_venue,
+    find_by_token,
+    get_venue,
+    list_venues,
+    new_token,
+    rotate_token,
+    update_venue,
 )
 from callengine.paging import InvalidCursor
 
