@@ -201,7 +201,8 @@ class PromptVoices:
         return PromptInfo(
             prompt_id, text, HUMAN if human else SYNTHESISED, entry.get("engine", ""),
             wav_seconds(live) if live else None, self.preview(prompt_id),
-            prompt_id in self.questions, meta.get("by"), datetime.fromisoformat(meta["at"]) if meta.get("at") else None)
+            prompt_id in self.questions, meta.get("by"),
+            datetime.fromisoformat(meta["at"]) if meta.get("at") else None)
 
     def list(self) -> list[PromptInfo]:
         """Every prompt, in the questionnaire's order."""

@@ -108,9 +108,10 @@ def vieneu_samples(cache_dir: Path) -> list[Sample]:
         for index, name in enumerate(names):
             original = cache_dir / f"{index}.wav"
             phone, line = cache_dir / f"{index}-8k.wav", cache_dir / f"{index}-line.wav"
-            _replace(original, lambda path: path.write_bytes(wheel.read(name)))
-            _replace(phone, lambda path: _to_8k(original, path, "sinc", "300-3400"))
-            _replace(line, lambda path: _to_8k(original, path))
+            # _replace calls its maker at once, so the loop variables are the current ones
+            _replace(original, lambda path: path.write_bytes(wheel.read(name)))  # noqa: B023
+            _replace(phone, lambda path: _to_8k(original, path, "sinc", "300-3400"))  # noqa: B023
+            _replace(line, lambda path: _to_8k(original, path))  # noqa: B023
             reference = wheel.read(name[:-4] + ".txt").decode("utf-8").strip()
             samples.append(Sample(Path(name).stem, original, phone, line, reference))
     if len(samples) != 6:
@@ -146,5 +147,5 @@ def answer_clips(cache_dir: Path, folder: Path | None = None) -> dict[str, Path]
     clips = {}
     for answer, (name, pieces) in ANSWERS.items():
         clips[answer] = folder / f"{answer}.wav"
-        _replace(clips[answer], lambda path: splice(lines[name], path, pieces))
+        _replace(clips[answer], lambda path: splice(lines[name], path, pieces))  # noqa: B023
     return clips

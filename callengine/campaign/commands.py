@@ -85,7 +85,10 @@ def parse_assignments(assignments: list[str]) -> dict[str, str | None]:
 def describe(campaign: Campaign, timezone: str) -> list[str]:
     """The campaign in Vietnamese, one line per value; * marks a value set in the database."""
     tz = ZoneInfo(timezone)
-    star = (lambda key: " *" if key in campaign.overridden else "")
+
+    def star(key: str) -> str:
+        return " *" if key in campaign.overridden else ""
+
     lines = [f"Chiến dịch (phiên bản {campaign.revision}): {_state(campaign, tz)}",
              f"{label('call_window')}: {format_window(campaign.call_window)}"
              f"{star('call_window')}"]

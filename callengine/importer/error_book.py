@@ -44,7 +44,7 @@ def write_error_workbook(report: HasRejections, path: Path | BinaryIO) -> int:
         summary.append([_safe(summary, v) for v in (issue.file, issue.sheet, issue.row,
                                                     issue.column, issue.value, issue.reason)])
     titles = {SUMMARY_TITLE}
-    for (file, sheet), rows in _by_sheet(report.rejected_rows).items():
+    for (_file, sheet), rows in _by_sheet(report.rejected_rows).items():
         target = book.create_sheet(_unique_title(sheet, titles))
         target.append([*(_safe(target, c) for c in rows[0].header), ROW_COLUMN, REASON_COLUMN])
         width = len(rows[0].header)

@@ -13,12 +13,12 @@ import re
 import shutil
 import unicodedata
 from pathlib import Path
-from typing import Sequence, Union
+from typing import Sequence
 
 from callengine.importer.limits import name_suffix
 from callengine.importer.service import ImportSource
 
-Source = Union[bytes, Path]  # an upload's content, or a file holding it
+Source = bytes | Path  # an upload's content, or a file holding it
 PREVIEW_ID = re.compile(r"^[A-Za-z0-9_-]{16,32}$")  # secrets.token_urlsafe(16) is 22 long
 MAX_NAME = 200  # characters of a display name (import_batches.file_name holds 300)
 UNNAMED = "tệp không tên"

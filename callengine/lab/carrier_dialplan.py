@@ -78,7 +78,8 @@ def render(scenario: Scenario, reprompts: int, recordings: dict, folder: str) ->
     lines = [HEADER, _trunk_check(scenario.trunks_down), "[residents]"]
     for e164, behaviour in sorted(scenario.residents.items()):
         number = normalize_phone(e164)
-        lines += _extension(number.national(), behaviour_steps(behaviour, reprompts, recordings, folder))
+        lines += _extension(number.national(),
+                            behaviour_steps(behaviour, reprompts, recordings, folder))
         for alias in (number.international_digits(), number.e164):
             lines.append(f"exten => {alias},1,Goto(residents,{number.national()},1)")
     default = behaviour_steps(scenario.default, reprompts, recordings, folder)

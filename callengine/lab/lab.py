@@ -153,7 +153,8 @@ class Lab:
             (dialplans / "manager_callengine.conf.template").read_text(),
             AMI_PORT=self.ports.pbx_ami, AMI_USERNAME="callengine", AMI_SECRET=secret)
         files["extensions.conf"] = (
-            f"[globals]\nCE_SOUNDS={self.lab_dir}/sounds/vi\n\n#include extensions_callengine.conf\n")
+            f"[globals]\nCE_SOUNDS={self.lab_dir}/sounds/vi\n\n"
+            "#include extensions_callengine.conf\n")
         files["pjsip.conf"] = asterisk_conf.pbx_pjsip(
             self.ports.pbx_sip, self.ports.carrier_sip, [t[1] for t in LAB_TRUNKS])
         self._write("pbx", files)

@@ -110,7 +110,7 @@ def backfill_place_codes(db: Database) -> int:
     changed = 0
     table = Person.__table__
     with db.session() as s:
-        for district, commune, *stored, people in _pairs(s):
+        for district, commune, *stored, _people in _pairs(s):
             codes = place_codes(district, commune)
             if tuple(stored) == tuple(codes.values()):
                 continue

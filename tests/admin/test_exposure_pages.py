@@ -93,7 +93,7 @@ def test_untick_add_a_household_member_check_then_confirm(client, signed_in, aut
         assert hoa.category == "F2"
         assert s.scalars(select(Person).where(Person.phone == "+84912000301")).first() is None
     confirmed_page = page_text(client.get(review_url(story)))
-    assert 'type="checkbox"' not in confirmed_page and "#%d" % review.batch_id in confirmed_page
+    assert 'type="checkbox"' not in confirmed_page and f"#{review.batch_id}" in confirmed_page
     again = auth.post(f"{review_url(story)}/confirm", final)
     assert again.status_code == 409 and "không xác nhận lại" in page_text(again)
     actions = [e.action for e in audit.query(db, AuditFilter()).items]

@@ -60,7 +60,8 @@ def test_sigkill_mid_call_loses_no_answer_and_makes_no_duplicate_call(lab_run,
     engine.wait(10)
     wait_for(lambda: not engine_processes.group_members(engine), 10,
              "the killed engine's recognition workers to exit by themselves",  # they watch it
-             lambda: ": " + ", ".join(map(describe_process, engine_processes.group_members(engine))))
+             lambda: ": " + ", ".join(
+                 map(describe_process, engine_processes.group_members(engine))))
     first_log = engine_processes.log_of(engine)
     assert "daily plan" in first_log and "0 cancelled" in first_log, first_log
     [first] = lab_run.attempts(ENDS_WHILE_DOWN)

@@ -523,7 +523,7 @@ def test_given_server_down_when_supervising_then_backs_off_and_connects_when_up(
         runner = asyncio.create_task(supervisor.run(stop))
         await asyncio.sleep(0.5)
         with pytest.raises(AmiNotConnected):
-            supervisor.client
+            _ = supervisor.client
 
         await fake.start()
         await supervisor.wait_connected(1.0)

@@ -20,7 +20,8 @@ WINDOW = Window(parse_window("w", "08:00-20:00"), "Asia/Ho_Chi_Minh", 300)
 QUESTIONNAIRE = load_questionnaire(DEFAULT_QUESTIONNAIRE)
 
 
-def person(s, phone, status="monitoring", periods=((DAY - timedelta(days=3), DAY + timedelta(days=11)),)):
+def person(s, phone, status="monitoring",
+           periods=((DAY - timedelta(days=3), DAY + timedelta(days=11)),)):
     row = Person(phone=phone, carrier="viettel", status=status,
                  created_at=NOW.replace(tzinfo=None), updated_at=NOW.replace(tzinfo=None))
     s.add(row)

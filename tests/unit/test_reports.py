@@ -1,4 +1,5 @@
-"""Read-side reports: the dashboard, the calls log and the results rows, on SQLite and PostgreSQL."""
+"""Read-side reports: the dashboard, the calls log and the results rows, on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 

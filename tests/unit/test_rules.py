@@ -101,7 +101,8 @@ def test_calls_start_only_inside_the_window_and_not_in_its_last_minutes(moment, 
 def test_window_uses_vietnam_time_not_utc():
     # 01:30 UTC is 08:30 in Ho Chi Minh City.
     assert WINDOW.may_start(datetime(2026, 11, 30, 1, 30, tzinfo=timezone.utc))
-    assert WINDOW.local_day(datetime(2026, 11, 29, 18, 0, tzinfo=timezone.utc)) == date(2026, 11, 30)
+    assert (WINDOW.local_day(datetime(2026, 11, 29, 18, 0, tzinfo=timezone.utc))
+            == date(2026, 11, 30))
 
 
 def test_next_start_waits_for_the_opening_and_is_none_after_the_close():

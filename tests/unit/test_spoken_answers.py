@@ -122,7 +122,8 @@ def start_call(db, records: AttemptRecords, phone: str = "0912345678") -> str:
 def make_spoken(records, tmp_path, pool=None, clock=None, reply_timeout=2.0) -> SpokenAnswers:
     folder = tmp_path / "answers"
     folder.mkdir(exist_ok=True)
-    return SpokenAnswers(answers=records.answers, questionnaire=QUESTIONNAIRE, pool=pool or FakePool(),
+    return SpokenAnswers(answers=records.answers, questionnaire=QUESTIONNAIRE,
+                         pool=pool or FakePool(),
                          recordings=folder, reply_timeout=reply_timeout,
                          clock=clock or FakeClock())
 
