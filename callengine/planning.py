@@ -115,7 +115,7 @@ def plan_day(db: Database, day: date, now: datetime, window: Window) -> PlanResu
     """End finished monitoring, cancel calls nobody should get, create the day's tasks."""
     first_call = to_db(max(now, window.opens(day)))
     with db.session() as s:
-        ended = s.execute(
+        ended = s.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult
             update(Person).where(Person.status == PERSON_MONITORING, ~_future_period(day))
             .values(status=PERSON_ENDED, updated_at=to_db(now))
             .execution_options(synchronize_session=False)).rowcount

@@ -29,7 +29,7 @@ def try_lease(db: Database, holder: str, ttl: float) -> bool:
     whose clocks differ cannot both think they hold it.
     """
     with db.session() as s:
-        taken = s.execute(
+        taken = s.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult
             update(Lease).where(Lease.name == LEASE,
                                 or_(Lease.holder == holder, Lease.expires_at < utc_now()))
             .values(holder=holder, expires_at=utc_now(ttl))).rowcount

@@ -78,7 +78,7 @@ def resume(db: Database, settings: Settings, actor: str, now: datetime) -> Campa
 
 def _locked_row(s: Session) -> CampaignRow:
     """The row with its revision already raised: the write lock orders concurrent changes."""
-    bumped = s.execute(sql_update(CampaignRow).where(CampaignRow.id == CAMPAIGN_ROW_ID)
+    bumped = s.execute(sql_update(CampaignRow).where(CampaignRow.id == CAMPAIGN_ROW_ID)  # type: ignore[attr-defined]  # DML gives a CursorResult
                        .values(revision=CampaignRow.revision + 1)).rowcount
     if not bumped:  # the row was deleted by hand: start again
         s.add(CampaignRow(id=CAMPAIGN_ROW_ID, revision=1, paused=False))

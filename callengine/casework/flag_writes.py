@@ -58,7 +58,7 @@ def compare_and_set(s: Session, flag_id: int, expected_version: int, action: str
     """Update an open flag only if it is still at expected_version (UPDATE ... WHERE id AND
     version): FlagConflict when someone else changed it first, NotAllowedNow if closed,
     NotFound if there is no such flag."""
-    changed = s.execute(
+    changed = s.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult
         update(Flag).where(Flag.id == flag_id, Flag.version == expected_version,
                            Flag.status == FLAG_OPEN)
         .values(version=Flag.version + 1, action=action, updated_at=to_db(now), **values)

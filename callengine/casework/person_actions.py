@@ -102,7 +102,7 @@ def close_monitoring(db: Database, person_id: int, reason: str, actor: str, now:
             raise NotAllowedNow(f"{display_name(person.id, person.full_name)} đã được đóng "
                                 "theo dõi từ trước.")
         before, person.status, person.updated_at = person.status, PERSON_CLOSED, to_db(now)
-        cancelled = s.execute(
+        cancelled = s.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult
             update(CallTask).where(CallTask.person_id == person.id,
                                    CallTask.status == TASK_PENDING)
             .values(status=TASK_CANCELLED, updated_at=to_db(now))

@@ -127,7 +127,7 @@ class AttemptRecords:
 
     def _claim(self, task: DueTask, attempt_id: str, trunk: str, now: datetime) -> bool:
         with self.db.session() as s:
-            taken = s.execute(
+            taken = s.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult
                 update(CallTask)
                 .where(CallTask.id == task.task_id, CallTask.status == TASK_PENDING,
                        CallTask.next_attempt_at <= to_db(now))

@@ -292,5 +292,5 @@ def purge_checkins(db: Database, *, now: datetime, retention_days: int) -> int:
     """Delete check-ins older than the retention; how many went."""
     cutoff = to_db(now - timedelta(days=retention_days))
     with db.session() as s:
-        return s.execute(delete(CheckIn).where(CheckIn.checked_in_at < cutoff)
+        return s.execute(delete(CheckIn).where(CheckIn.checked_in_at < cutoff)  # type: ignore[attr-defined]  # DML gives a CursorResult
                          .execution_options(synchronize_session=False)).rowcount

@@ -13,9 +13,10 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import Table, update
 from sqlalchemy.orm import Session
 
 from callengine.casework.errors import InvalidRequest, NotFound
@@ -124,8 +125,8 @@ def confirm_exposure(db: Database, review_id: int, *, f1: list[ContactChoice],
 
 def _claim(s: Session, review: ExposureReview, actor: str, now: datetime) -> None:
     """Compare-and-set: of two supervisors confirming at once, the second is refused."""
-    table = ExposureReview.__table__
-    claimed = s.execute(update(table).where(
+    table = cast(Table, ExposureReview.__table__)
+    claimed = s.execute(update(table).where(  # type: ignore[attr-defined]  # DML gives a CursorResult
         table.c.id == review.id, table.c.status == REVIEW_OPEN,
         table.c.version == review.version,
     ).values(status=REVIEW_CONFIRMED, confirmed_by=actor[:100], confirmed_at=to_db(now),

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence, cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from callengine.clock import SystemClock, to_db
@@ -470,7 +470,7 @@ def _load_existing(session: Session, merger: Merger, records: list[PersonRecord]
     """Look up, in bulk, everyone the records may refer to (by ID and by any of their phones).
 
     Returns the stored people and periods that were loaded."""
-    people = Person.__table__
+    people = cast(Table, Person.__table__)
     ids = sorted({r.national_id for r in records if r.national_id})
     phones = sorted({n.e164 for r in records for n in (r.phone, *r.alt_phones)})
     rows: dict[int, Mapping] = {}
@@ -478,7 +478,7 @@ def _load_existing(session: Session, merger: Merger, records: list[PersonRecord]
         for chunk in _chunks(values):
             for row in session.execute(select(people).where(_among(column, chunk))).mappings():
                 rows[row["id"]] = row
-    periods = MonitoringPeriod.__table__
+    periods = cast(Table, MonitoringPeriod.__table__)
     period_rows: list[Mapping] = []
     for chunk in _chunks(sorted(rows)):
         period_rows += session.execute(
@@ -509,7 +509,7 @@ def _write_batches(session: Session, validation: Validation, stamp: datetime,
              "skipped": f.skipped, "created_at": stamp,
              "created_by": actor[:100] if actor else None, "preview_id": preview_id}
             for f in validation.files]
-    return _insert_returning_ids(session, ImportBatch.__table__, rows)
+    return _insert_returning_ids(session, cast(Table, ImportBatch.__table__), rows)
 
 
 def _insert_returning_ids(session: Session, table, rows: list[dict]) -> list[int]:
@@ -528,7 +528,7 @@ def _insert_people(session: Session, people: list[PersonState], stamp: datetime)
     """
     if not people:
         return
-    table = Person.__table__
+    table = cast(Table, Person.__table__)
     ids = _allocate_ids(session, table, len(people))
     rows = [{**p.values, "id": i, "created_at": stamp, "updated_at": stamp}
             for p, i in zip(people, ids)]
@@ -558,7 +558,7 @@ def _update_people(session: Session, people: list[PersonState], stamp: datetime)
     rows = [{"b_id": p.id, **p.values, "updated_at": stamp} for p in people
             if p.values != p.stored]
     if rows:
-        table = Person.__table__
+        table = cast(Table, Person.__table__)
         statement = update(table).where(table.c.id == bindparam("b_id")).values(
             {c: bindparam(c) for c in (*PERSON_COLUMNS, "updated_at")})
         session.execute(statement, rows)
@@ -581,7 +581,7 @@ def _write_periods(session: Session, people: list[PersonState], batch_ids: list[
                 })
             elif period.stored_end is not None and period.end > period.stored_end:
                 longer.append({"b_id": period.id, "end_date": period.end})
-    table = MonitoringPeriod.__table__
+    table = cast(Table, MonitoringPeriod.__table__)
     if new_rows:
         session.execute(insert(table), new_rows)
     if longer:

@@ -24,10 +24,10 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from io import BytesIO
-from typing import Sequence
+from typing import Sequence, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, or_, select, update
 from sqlalchemy.orm import Session
 
 from callengine.clock import from_db, to_db
@@ -261,13 +261,13 @@ def _stored_validation(row: ImportPreview, preview: Preview, settings: Settings)
 def _claim(session: Session, preview_id: str, status: str, actor: str, now: datetime,
            live_only: bool = True) -> None:
     """Move a staged (and, if live_only, unexpired) preview to `status`, or StalePreview."""
-    table = ImportPreview.__table__
+    table = cast(Table, ImportPreview.__table__)
     condition = [table.c.id == preview_id, table.c.status == PREVIEW_STAGED]
     if live_only:
         condition.append(table.c.expires_at > to_db(now))
     result = session.execute(update(table).where(*condition).values(
         status=status, closed_by=actor[:100], closed_at=to_db(now)))
-    if result.rowcount != 1:
+    if result.rowcount != 1:  # type: ignore[attr-defined]  # DML gives a CursorResult
         raise StalePreview("Bản xem trước vừa được người khác nhập hoặc huỷ, hoặc đã hết hạn; "
                            "hãy tải lại trang", "committed")
 
@@ -288,7 +288,7 @@ def _same_outcome(row: ImportPreview, preview: Preview, report: ImportReport,
 
 def _refuse(db: Database, preview_id: str, now: datetime, reason: str) -> None:
     """Record that a commit found the preview stale (if nobody closed it meanwhile)."""
-    table = ImportPreview.__table__
+    table = cast(Table, ImportPreview.__table__)
     with db.session() as session:
         session.execute(update(table).where(table.c.id == preview_id,
                                             table.c.status == PREVIEW_STAGED)
@@ -297,7 +297,7 @@ def _refuse(db: Database, preview_id: str, now: datetime, reason: str) -> None:
 
 
 def _mark(db: Database, preview_id: str, status: str) -> None:
-    table = ImportPreview.__table__
+    table = cast(Table, ImportPreview.__table__)
     with db.session() as session:
         session.execute(update(table).where(table.c.id == preview_id,
                                             table.c.status == PREVIEW_STAGED)
@@ -342,7 +342,7 @@ def cleanup(db: Database, *, now: datetime, settings: Settings) -> int:
     (for its error workbook). A folder without a row is deleted once it is older than the
     preview lifetime (a stage that crashed; a younger one may be a stage in progress).
     """
-    table = ImportPreview.__table__
+    table = cast(Table, ImportPreview.__table__)
     with db.session() as session:
         session.execute(update(table).where(table.c.status == PREVIEW_STAGED,
                                             table.c.expires_at <= to_db(now))

@@ -8,8 +8,9 @@ so that the map counts a commune written three ways once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Table, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from callengine.geo import AMBIGUOUS, MATCHED, UNMATCHED, load_units, match_place
@@ -108,7 +109,7 @@ def backfill_place_codes(db: Database) -> int:
     """Store the codes each person's names match, where they differ; one transaction.
     Returns how many people changed."""
     changed = 0
-    table = Person.__table__
+    table = cast(Table, Person.__table__)
     with db.session() as s:
         for district, commune, *stored, _people in _pairs(s):
             codes = place_codes(district, commune)
@@ -116,5 +117,5 @@ def backfill_place_codes(db: Database) -> int:
                 continue
             where = and_(_same(table.c.district, district), _same(table.c.commune, commune),
                          *(_same(table.c[c], v) for c, v in zip(CODE_COLUMNS, stored)))
-            changed += s.execute(update(table).where(where).values(**codes)).rowcount
+            changed += s.execute(update(table).where(where).values(**codes)).rowcount  # type: ignore[attr-defined]  # DML gives a CursorResult
     return changed
