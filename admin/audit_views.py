@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, render_template, request, url_for
@@ -70,7 +71,7 @@ def index():
                            limit=PAGE_SIZE)
     except InvalidCursor:
         abort(400)
-    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
     next_url = url_for("audit.index", after=page.next, **args) if page.next else None
     first_url = url_for("audit.index", **args) if request.args.get("after") else None
     return render_template("audit/index.html", form=form, events=page.items,

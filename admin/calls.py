@@ -5,6 +5,7 @@ district, server: nothing personal in the query string), paged by the service's 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import gettext as _
@@ -84,7 +85,7 @@ def index():
     filters = form.filters(today, trunks)
     if not form.date.data:
         form.date.data = filters.day.isoformat()
-    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
     problem, page = None, None
     if valid:
         try:

@@ -9,6 +9,7 @@ supervisors acting at once, the second is shown the flag as it is now (HTTP 409)
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -122,7 +123,7 @@ def queue():
                           now=ctx.clock.now())
     except InvalidRequest:
         abort(400)  # a cursor or filter this page did not make
-    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
     return render_template(
         "flags/queue.html", form=form, rows=page.items, counts=flag_counts(ctx.db),
         next_url=url_for("flags.queue", after=page.next, **args) if page.next else None,

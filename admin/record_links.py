@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, url_for
 
 # Reference kind -> (endpoint of the record's page, name of its id argument).
@@ -15,4 +17,5 @@ def record_page(reference: str | None) -> str | None:
     page = RECORD_PAGES.get(kind)
     if page is None or not ident.isdigit() or page[0] not in current_app.view_functions:
         return None
-    return url_for(page[0], **{page[1]: int(ident)})
+    values: dict[str, Any] = {page[1]: int(ident)}
+    return url_for(page[0], **values)

@@ -10,6 +10,7 @@ are personal: pages name samples by id, codes travel in POST bodies only.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -127,7 +128,7 @@ def index():
                             cursor=request.args.get("after") or None, limit=PAGE_SIZE)
     except InvalidCursor:
         abort(400)
-    args = {k: v for k, v in request.args.items() if k != "after" and v}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
     audit_event("samples.list", shown=len(page.items))
     return render_template(
         "samples/index.html", form=form, rows=page.items, labels=_labels(),

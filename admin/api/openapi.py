@@ -35,7 +35,7 @@ PATH_NOT_FOUND = {"404": "Không tìm thấy"}  # a path parameter that names no
 
 
 def operation(summary: str, *, response: str | None = None, status: int = 200,
-              schemas: dict[str, dict] | None = None, parameters: list[dict] | None = None,
+              schemas: dict[str, Any] | None = None, parameters: list[Any] | None = None,
               request_body: str | None = None, errors: dict[int, str] | None = None,
               list_of: bool = False, request_media: str = "application/json"
               ) -> Callable[[F], F]:

@@ -28,8 +28,11 @@ _MAX_TITLE = 31
 class HasRejections(Protocol):
     """A list import's ImportReport or a record import's RecordReport (records.py)."""
 
-    errors: Sequence[ImportIssue]
-    rejected_rows: Sequence[RejectedRow]
+    @property
+    def errors(self) -> Sequence[ImportIssue]: ...
+
+    @property
+    def rejected_rows(self) -> Sequence[RejectedRow]: ...
 
 
 def write_error_workbook(report: HasRejections, path: Path | BinaryIO) -> int:
