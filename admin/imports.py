@@ -8,6 +8,7 @@ token, not personal data, so it may sit in the path.
 from __future__ import annotations
 
 import secrets
+from typing import Sequence
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -75,7 +76,7 @@ def _with_new_job(form: UploadForm) -> UploadForm:
     return form
 
 
-def _index_page(form: UploadForm, problems: list[str] = (), status: int = 200):
+def _index_page(form: UploadForm, problems: Sequence[str] = (), status: int = 200):
     _with_new_job(form)
     try:
         after = int(request.args["after"]) if request.args.get("after") else None

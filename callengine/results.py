@@ -6,7 +6,7 @@ import csv
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
-from typing import IO
+from typing import IO, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -43,7 +43,7 @@ def _task_rows(db: Database, questionnaire: Questionnaire, day: date,
         return [(task.id, _row(task, questionnaire, task.id in flagged)) for task in tasks]
 
 
-def _flagged(s: Session, day: date, tasks: list[CallTask]) -> set[int]:
+def _flagged(s: Session, day: date, tasks: Sequence[CallTask]) -> set[int]:
     """Ids of the tasks (a run of the day's, in id order) that raised a flag."""
     if not tasks:
         return set()
@@ -107,7 +107,8 @@ def export(db: Database, questionnaire: Questionnaire, day: date, fmt: str,
     if isinstance(path, (str, Path)):
         private_output(Path(path))  # health data: readable by its owner only
     if fmt == "csv":
-        with Path(path).open("w", newline="", encoding="utf-8-sig") as handle:
+        csv_path = Path(path)  # type: ignore[arg-type]  # csv is only written to a file
+        with csv_path.open("w", newline="", encoding="utf-8-sig") as handle:
             writer = csv.DictWriter(handle, fieldnames=header)
             writer.writeheader()
             for row in rows:
@@ -136,6 +137,7 @@ def _write_workbook(rows: list[dict], header: list[str], day: date,
 
     book = Workbook()
     overview = book.active
+    assert overview is not None  # a new workbook has its one sheet
     overview.title = "Tổng hợp"
     overview.append([f"Kết quả gọi ngày {day.isoformat()}"])
     overview.append(list(SUMMARY_HEADER))

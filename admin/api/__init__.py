@@ -47,7 +47,7 @@ def _token_principal() -> None:
     """For API requests, the user is the bearer token's, never the session's."""
     if not is_api_request():
         return
-    g._login_user = current_app.login_manager.anonymous_user()
+    g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
     token = _bearer_token()
     if token is None:
         return

@@ -38,8 +38,9 @@ def json_error(error: HTTPException, default_message: str):
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="callengine"'
-    if status == 405 and getattr(error, "valid_methods", None):
-        response.headers["Allow"] = ", ".join(error.valid_methods)
+    valid_methods = getattr(error, "valid_methods", None)  # a MethodNotAllowed's
+    if status == 405 and valid_methods:
+        response.headers["Allow"] = ", ".join(valid_methods)
     retry = getattr(error, "retry_after", None)
     if retry:
         response.headers["Retry-After"] = str(retry)

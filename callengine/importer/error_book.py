@@ -41,6 +41,7 @@ def write_error_workbook(report: HasRejections, path: Path | BinaryIO) -> int:
 
     book = Workbook()
     summary = book.active
+    assert summary is not None  # a new workbook has its one sheet
     summary.title = SUMMARY_TITLE
     summary.append(SUMMARY_COLUMNS)
     for issue in report.errors:
@@ -60,7 +61,7 @@ def write_error_workbook(report: HasRejections, path: Path | BinaryIO) -> int:
     return len(report.rejected_rows)
 
 
-def _by_sheet(rows: list[RejectedRow]) -> dict[tuple[str, str], list[RejectedRow]]:
+def _by_sheet(rows: Sequence[RejectedRow]) -> dict[tuple[str, str], list[RejectedRow]]:
     grouped: dict[tuple[str, str], list[RejectedRow]] = {}
     for row in rows:
         grouped.setdefault((row.file, row.sheet), []).append(row)

@@ -209,7 +209,9 @@ def _read_sheet(reader: ExcelReader, title: str, state: str | None, path: str, s
         _min_col, _min_row, max_col, max_row = range_boundaries(found.group(1).decode())
         check_declared_size(title, max_row, max_col, limits)
     book = reader.wb
-    parser = _SheetParser(title, strings, book._date_formats, book._timedelta_formats,
+    # openpyxl's private format tables (the stubs do not declare them); its reader fills them
+    parser = _SheetParser(title, strings,
+                          book._date_formats, book._timedelta_formats,  # type: ignore[attr-defined]
                           book.epoch, limits)
     with reader.archive.open(path) as source:
         rows = parser.feed(source)

@@ -24,7 +24,7 @@ from callengine.lab.scenario import Scenario, load_scenario, parse_scenario
 REPO = Path(__file__).resolve().parents[2]
 LAB_DIR = "/srv/callengine-lab"  # inside the root; a lab on other ports gets its own folder
 INSTANCES = ("pbx", "carrier")
-LAB_TRUNKS = (  # (trunk name, pbx endpoint, carriers routed to it)
+LAB_TRUNKS: tuple[tuple[str, str, list[str]], ...] = (  # (trunk, pbx endpoint, its carriers)
     ("viettel", "viettel", ["viettel"]),
     ("vnpt", "vnpt", ["vinaphone"]),
     ("default", "other", []),
