@@ -83,7 +83,7 @@ def _locked_row(s: Session) -> CampaignRow:
     if not bumped:  # the row was deleted by hand: start again
         s.add(CampaignRow(id=CAMPAIGN_ROW_ID, revision=1, paused=False))
         s.flush()
-    return s.get(CampaignRow, CAMPAIGN_ROW_ID, populate_existing=True)
+    return s.get_one(CampaignRow, CAMPAIGN_ROW_ID, populate_existing=True)
 
 
 def _write(row: CampaignRow, parsed: dict[str, Any], actor: str, now: datetime) -> None:

@@ -138,7 +138,7 @@ def act(db: Database, flag_id: int, action: str, note: str | None, actor: str,
         closes = _closes(action, flag.kind)  # a flag's kind never changes
         values = closing_values(actor, note, now) if closes else {}
         compare_and_set(s, flag_id, expected_version, action, now, values)
-        flag = s.get(Flag, flag_id, populate_existing=True)
+        flag = s.get_one(Flag, flag_id, populate_existing=True)
         effect = _effect(s, flag, action, number, actor, now, window, note)
         add_flag_event(s, flag_id, now, actor, action, FLAG_CLOSED if closes else FLAG_OPEN,
                        note, effect)
@@ -150,7 +150,7 @@ def act(db: Database, flag_id: int, action: str, note: str | None, actor: str,
 
 def _effect(s: Session, flag: Flag, action: str, number: PhoneNumber | None, actor: str,
             now: datetime, window: Window, note: str | None) -> str | None:
-    person = s.get(Person, flag.person_id)
+    person = s.get_one(Person, flag.person_id)
     if action == "number_corrected":
         return change_phone(s, person, number, actor, now, window, note).effect
     if action != "called_back_not_reached":

@@ -69,5 +69,5 @@ def flag_detail(db: Database, flag_id: int, questionnaire: Questionnaire) -> Fla
             flag.id, flag.kind, bool(flag.urgent), flag.status, flag.detail,
             from_db(flag.created_at), flag.day, flag.reference, flag.assigned_to,
             flag.version, from_db(flag.closed_at) if flag.closed_at else None,
-            flag.closed_by, flag.note, person_summary(s.get(Person, flag.person_id)),
+            flag.closed_by, flag.note, person_summary(s.get_one(Person, flag.person_id)),
             views[0] if views else None, flag_history(s, flag.id))

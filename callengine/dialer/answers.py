@@ -119,7 +119,7 @@ class AnswerBook:
             if attempt is not None and attempt.state == ATTEMPT_ENDED:
                 s.flush()
                 s.expire(attempt, ["answers"])
-                self.flags.for_attempt(s, s.get(CallTask, attempt.task_id), attempt, now)
+                self.flags.for_attempt(s, s.get_one(CallTask, attempt.task_id), attempt, now)
         return True
 
     def resolve_pending(self, answer_id: int, spoken: SpokenAnswerRecord | None,
@@ -130,7 +130,7 @@ class AnswerBook:
             row = s.get(Answer, answer_id, with_for_update=True)
             if row is None or row.value != VALUE_PENDING:
                 return
-            attempt = s.get(CallAttempt, row.attempt_id)
+            attempt = s.get_one(CallAttempt, row.attempt_id)  # the answer's own attempt
             if spoken is None:
                 s.delete(row)
             else:
@@ -139,7 +139,7 @@ class AnswerBook:
                 flag_callback(s, row.attempt_id)
             s.flush()
             s.expire(attempt, ["answers"])
-            task = s.get(CallTask, attempt.task_id)
+            task = s.get_one(CallTask, attempt.task_id)
             self.flags.for_attempt(s, task, attempt, now)
 
     # --- reads --------------------------------------------------------------------------

@@ -179,7 +179,7 @@ class AttemptRecords:
             attempt.ended_at = to_db(now)
             if ending.answers:
                 self.answers.record_keys(s, attempt_id, ending.answers, now)
-            task = s.get(CallTask, attempt.task_id, with_for_update=True)
+            task = s.get_one(CallTask, attempt.task_id, with_for_update=True)
             next_at = self._schedule(s, task, ending.outcome, now)
             s.flush()
             self.flags.for_attempt(s, task, attempt, now)
@@ -240,7 +240,7 @@ class AttemptRecords:
     def open_task_count(self, day: date) -> int:
         with self.db.session() as s:
             return s.scalar(select(func.count()).select_from(CallTask).where(
-                CallTask.day == day, CallTask.status.in_((TASK_PENDING, TASK_DIALING))))
+                CallTask.day == day, CallTask.status.in_((TASK_PENDING, TASK_DIALING)))) or 0
 
     def close_day(self, day: date, now: datetime) -> int:
         """Pending tasks of a day whose window has closed become exhausted (and flagged)."""

@@ -115,6 +115,7 @@ def read_visitor(raw: Mapping[str, Any]) -> Visitor:
                                      "(hộ chiếu: một chữ cái và 7–8 chữ số).")
     if errors:
         raise InvalidForm(errors)
+    assert phone is not None  # read when there are no errors
     declared = frozenset(item for item in DECLARATION if _checked(raw.get(item)))
     return Visitor(name, phone, national_id, declared)
 
@@ -209,7 +210,7 @@ def check_in(db: Database, venue_id: int, visitor: Visitor, *, now: datetime, tz
         venue = s.get(Venue, venue_id)
         visit = _recent_visit(s, venue_id, visitor.phone.e164, now)
         merged = visit is not None
-        if merged:
+        if visit is not None:
             _merge(visit, visitor, now)
         else:
             visit = _new_visit(venue_id, visitor, now)

@@ -28,7 +28,7 @@ def identify_person(s: Session, phone: PhoneNumber, full_name: str, now: datetim
     _load_existing(s, merger, [record])
     found = merger.find(record)
     if found is not None:
-        return s.get(Person, found.id)
+        return s.get_one(Person, found.id)
     person = Person(full_name=name, name_key=fold(name), phone=phone.e164,
                     carrier=phone.carrier, status=PERSON_UNMONITORED, created_at=to_db(now),
                     updated_at=to_db(now))

@@ -99,7 +99,7 @@ def set_result(s: Session, sample: Sample, new: NewResult, *, actor: str | None,
     if sample.kind == KIND_POOLED:
         retests = on_pooled_positive(s, sample, now, settings)
         return ResultOutcome(sample.id, RESULT_SET, new.result, retests=retests)
-    person = s.get(Person, sample.person_id, with_for_update=True)
+    person = s.get_one(Person, sample.person_id, with_for_update=True)
     cancelled = on_positive(s, person, sample, now, settings)
     return ResultOutcome(sample.id, RESULT_SET, new.result, became_f0=True,
                          calls_cancelled=cancelled)
