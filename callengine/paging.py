@@ -55,9 +55,9 @@ def after(columns: Sequence[Any], key: Sequence[Any], *, descending: bool = True
     return left < right if descending else left > right
 
 
-def page_of(rows: list[T], limit: int, key: Any) -> Page[T]:
+def page_of(rows: Sequence[T], limit: int, key: Any) -> Page[T]:
     """A page from `limit + 1` fetched rows; `key(row)` is the sort key tuple of a row."""
     if len(rows) <= limit:
-        return Page(rows, None)
-    items = rows[:limit]
+        return Page(list(rows), None)
+    items = list(rows[:limit])
     return Page(items, encode_cursor(*key(items[-1])))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from callengine.dialer.outcome import COMPLETED, REACHED
@@ -52,7 +53,7 @@ class AreaFigures:
     figures: Figures
 
 
-def _count(condition) -> object:
+def _count(condition) -> ColumnElement[Any]:
     return func.sum(case((condition, 1), else_=0))
 
 
@@ -90,7 +91,7 @@ def task_totals(s: Session, day: date) -> Figures:
     return Figures(**{k: int(v or 0) for k, v in row._mapping.items()})
 
 
-def _flag_columns(start: datetime, end: datetime) -> tuple[list, object]:
+def _flag_columns(start: datetime, end: datetime) -> tuple[list, ColumnElement[bool]]:
     """(people flagged in [start, end), open urgent flags) and the rows they count."""
     today = and_(Flag.created_at >= start, Flag.created_at < end)
     columns = [func.count(func.distinct(case((today, Flag.person_id)))),

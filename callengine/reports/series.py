@@ -33,15 +33,15 @@ class SeriesCache:
 
     def __init__(self, ttl: float = 600.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl, self._clock = ttl, clock
-        self._entries: dict[tuple, tuple[float, dict[str, int]]] = {}
+        self._entries: dict[tuple, tuple[float, dict]] = {}
 
-    def get(self, key: tuple) -> dict[str, int] | None:
+    def get(self, key: tuple) -> dict | None:
         entry = self._entries.get(key)
         if entry is None or self._clock() - entry[0] > self.ttl:
             return None
         return entry[1]
 
-    def put(self, key: tuple, counts: dict[str, int]) -> None:
+    def put(self, key: tuple, counts: dict) -> None:
         if len(self._entries) > 10_000:  # many databases or time zones: start again
             self._entries.clear()
         self._entries[key] = (self._clock(), counts)
