@@ -24,6 +24,7 @@ bp = Blueprint("calls", __name__, url_prefix="/calls")
 PAGE_SIZE = 50
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")  # the date picker's, and what people type
 BAD_DATE = _l("Write the date as dd/mm/yyyy.")
+Day = date  # CallFilterForm's "date" field hides the type inside the class
 
 
 def parse_day(text: str | None) -> date | None:
@@ -54,7 +55,7 @@ class CallFilterForm(FlaskForm):
         if parse_day(field.data) is None:
             raise ValidationError(str(BAD_DATE))
 
-    def filters(self, today: date, trunks: list[str]) -> CallFilters:
+    def filters(self, today: Day, trunks: list[str]) -> CallFilters:
         """The service's filters; an unknown choice counts as no filter."""
         return CallFilters(
             day=parse_day(self.date.data) or today,

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from callengine.audit import Actor
+from callengine.casework import paging as casework_paging
 from callengine.paging import Page
 from callengine.throttle import retry_after
 from admin.access import any_role, is_api_request, public
@@ -98,7 +99,8 @@ def cursor_arg() -> str | None:
     return request.args.get("cursor") or None
 
 
-def list_response(page: Page[T], serialize: Callable[[T], dict[str, Any]]):
+def list_response(page: Page[T] | casework_paging.Page[T],
+                  serialize: Callable[[T], dict[str, Any]]):
     """{"items": [...], "next": cursor or null}."""
     return jsonify({"items": [serialize(item) for item in page.items], "next": page.next})
 

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -161,7 +161,8 @@ class ParsedRow:
     header_cells: list[object]
     labels: Mapping[str, str] = field(default_factory=dict)  # field -> header as written
 
-    def get(self, field_name: str, default: object = None) -> object:
+    def get(self, field_name: str, default: object = None) -> Any:
+        """A field's parsed value: its type is the one the field's parser gives."""
         return self.values.get(field_name, default)
 
     def label(self, field_name: str) -> str:
