@@ -85,7 +85,7 @@ def index():
     valid = form.validate()
     filters = form.filters(today, trunks)
     if not form.date.data:
-        form.date.data = filters.day.isoformat()
+        form.date.data = (filters.day or today).isoformat()
     args: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
     problem, page = None, None
     if valid:

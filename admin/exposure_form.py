@@ -7,7 +7,7 @@ carry row numbers only; names and phones travel in the POST body, never in a URL
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Mapping
 
 from callengine.health.confirm import ContactChoice
 from callengine.health.exposure import Contact, Exposure
@@ -31,7 +31,8 @@ class CandidateRow:
     def choice(self) -> ContactChoice:
         kind, _, number = self.ref.partition(":")
         key = "person_id" if kind == "person" else "checkin_id"
-        return ContactChoice(**{key: int(number)}, full_name=self.full_name or None,
+        ids: dict[str, Any] = {key: int(number)}
+        return ContactChoice(**ids, full_name=self.full_name or None,
                              phone=self.phone or None)
 
 

@@ -23,7 +23,7 @@ WAITING, READING, DONE = "waiting", "reading", "done"
 
 @dataclass
 class _Job:
-    user_id: int
+    user_id: int | None
     state: str
     label: str = ""
     done: int = 0
@@ -38,7 +38,7 @@ class UploadProgress:
         self._lock = threading.Lock()
         self._jobs: dict[str, _Job] = {}
 
-    def listener(self, job: str, user_id: int) -> Listener:
+    def listener(self, job: str, user_id: int | None) -> Listener:
         """An `on_progress` for stage() that records this upload's progress."""
         self._put(job, _Job(user_id, READING, at=time.monotonic()))
 
@@ -46,13 +46,13 @@ class UploadProgress:
             self._put(job, _Job(user_id, READING, label, done, total, time.monotonic()))
         return report
 
-    def finish(self, job: str, user_id: int) -> None:
+    def finish(self, job: str, user_id: int | None) -> None:
         """The upload has been read (or refused): the page is about to change."""
         with self._lock:
             last = self._jobs.get(job) or _Job(user_id, READING)
         self._put(job, _Job(user_id, DONE, last.label, last.total, last.total, time.monotonic()))
 
-    def status(self, job: str, user_id: int) -> dict:
+    def status(self, job: str, user_id: int | None) -> dict:
         """{"state": waiting|reading|done, "label", "done", "total"}; another user's job, or
         one not started yet (the file is still being sent), is "waiting"."""
         with self._lock:

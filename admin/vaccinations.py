@@ -42,6 +42,7 @@ from callengine.certificates.signer import DocumentSigner, certificate_pem
 from callengine.certificates.verify import verify
 from callengine.importer.error_book import write_error_workbook
 from callengine.importer.limits import Limits, UploadRefused, check_archive, check_request
+from callengine.importer.records import RecordReport
 from callengine.importer.service import UnreadableFiles
 from callengine.importer.uploads import display_name, save_uploads
 from callengine.vaccination.certificate import certificate_payload, sign_certificate
@@ -185,7 +186,7 @@ def _forget_old_error_books() -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _import_upload(upload) -> tuple[object, str | None]:
+def _import_upload(upload) -> tuple[RecordReport, str | None]:
     """Check, store (privately, for the read), import; the error workbook's token, if any."""
     ctx = context()
     data = upload.read()

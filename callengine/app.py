@@ -189,7 +189,7 @@ async def run_engine(engine: Engine, *, until_idle: bool, stop: asyncio.Event | 
 
 
 async def _start_agi(engine: Engine) -> None:
-    if engine.agi is None:
+    if engine.agi is None or engine.spoken is None:  # the AGI server exists for spoken answers
         return
     try:
         await engine.agi.start()

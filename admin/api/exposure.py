@@ -69,7 +69,7 @@ CHOICE = {"type": "object", "additionalProperties": False, "properties": {
     "national_id": _TEXT, "commune": _TEXT, "district": _TEXT, "address": _TEXT},
     "description": "{checkin_id} or {person_id} (a candidate or known person, optionally "
                    "with an edited full_name/phone), or {full_name, phone, ...} typed in"}
-CONFIRM_REQUEST = {"type": "object", "additionalProperties": False, "properties": {
+CONFIRM_REQUEST: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": {
     "f1": {"type": "array", "items": CHOICE}, "f2": {"type": "array", "items": CHOICE},
     "version": {"type": "integer", "description": "the review's version as read (optional)"}}}
 CONFIRMED = _object({"review_id": _INT, "batch_id": _INT, "f1": _INT, "f2": _INT,

@@ -49,7 +49,7 @@ PERSON = _object({
     "status": {"type": "string", "enum": list(PERSON_STATUS_LABELS)},
     "monitoring_end": _DAY_OR_NULL, "district": _TEXT_OR_NULL, "commune": _TEXT_OR_NULL,
 })
-SEARCH = {"type": "object", "additionalProperties": False, "properties": {
+SEARCH: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": {
     "q": {"type": ["string", "null"], "maxLength": MAX_QUERY},
     "district": {"type": ["string", "null"]}, "commune": {"type": ["string", "null"]},
     "category": {"type": ["string", "null"], "enum": [*CATEGORIES, None]},

@@ -37,7 +37,7 @@ from admin.context import actor, audit_event, context
 ENTER = roles_required("staff")  # and admins
 SEE = roles_required("staff", "supervisor")
 _TEXT_OR_NULL = {"type": ["string", "null"]}
-PERSON_REF = {"type": "object", "properties": {
+PERSON_REF: dict[str, Any] = {"type": "object", "properties": {
     "person_id": {"type": "integer"}, "phone": {"type": "string"},
     "full_name": {"type": "string"}}}
 NEW_SAMPLE = {"type": "object", "required": ["sample_code", "type", "taken_at"], "properties": {

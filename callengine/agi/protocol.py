@@ -50,10 +50,10 @@ def parse_header(lines: list[str]) -> AgiRequest:
         raise AgiProtocolError("AGI header without agi_network_script or agi_request")
     args = []
     for index in range(1, len(env) + 1):
-        value = env.get(f"agi_arg_{index}")
-        if value is None:
+        arg = env.get(f"agi_arg_{index}")
+        if arg is None:
             break
-        args.append(value)
+        args.append(arg)
     return AgiRequest(script.strip("/").split("?")[0], tuple(args), env)
 
 

@@ -206,7 +206,7 @@ class SpokenAnswers:
             else:
                 spoken = self._record(question, recognition, name) if recognition.heard else None
         callback = spoken is not None and spoken.value == CALLBACK
-        if callback:  # heard after the call: flagged like key 0, the question stays open
+        if spoken is not None and callback:  # after the call: flagged like key 0, left open
             spoken = replace(spoken, key=contract.KEY_UNKNOWN, value="unknown")
         self._failures.pop(answer_id, None)
         self.answers.resolve_pending(answer_id, spoken, self.clock.now(), callback=callback)

@@ -44,7 +44,7 @@ def _fonts(pdf: FPDF) -> None:
 def _qr(pdf: FPDF, url: str, top: float) -> None:
     """The QR code as black squares, one run of dark modules per rectangle."""
     code = segno.make(url, error="q", boost_error=False)
-    matrix = list(code.matrix_iter(border=4))
+    matrix = [list(row) for row in code.matrix_iter(border=4)]
     module = QR_SIZE / len(matrix)
     left = (PAGE_WIDTH - QR_SIZE) / 2
     pdf.set_fill_color(0, 0, 0)

@@ -111,7 +111,8 @@ class SpokenAnswer:
 
     def as_dict(self) -> dict:
         """A JSON-ready dict; number only when one was found."""
-        data = {"answer": self.answer, "matched": self.matched, "reason": self.reason}
+        data: dict[str, object] = {"answer": self.answer, "matched": self.matched,
+                                   "reason": self.reason}
         if self.number is not None:
             data["number"] = self.number
         return data
