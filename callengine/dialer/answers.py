@@ -170,7 +170,7 @@ class AnswerBook:
         """Recordings an attempt's answers still refer to."""
         with self.db.session() as s:
             return {p for p in s.scalars(select(Answer.audio_path).where(
-                Answer.attempt_id == attempt_id, Answer.audio_path.is_not(None)))}
+                Answer.attempt_id == attempt_id, Answer.audio_path.is_not(None))) if p is not None}
 
 
 def flag_callback(s: Session, attempt_id: str) -> None:

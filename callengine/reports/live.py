@@ -23,7 +23,7 @@ class ChannelUse:
 
 def live_counts(s: Session) -> list[tuple[str, str, int]]:
     """(trunk, server, live attempts); the predicate matches the live-person partial index."""
-    return [tuple(r) for r in s.execute(
+    return [(r[0], r[1], r[2]) for r in s.execute(
         select(CallAttempt.trunk, CallAttempt.server_id, func.count())
         .where(CallAttempt.state != ATTEMPT_ENDED)
         .group_by(CallAttempt.trunk, CallAttempt.server_id)

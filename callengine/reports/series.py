@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable
+from typing import Any, Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -50,7 +50,7 @@ class SeriesCache:
 def day_counts(s: Session, days: list[date], tz: str) -> dict[date, dict[str, int]]:
     """Ended attempts per outcome on each of consecutive local days, in one GROUP BY."""
     start, end = day_range(days[0], tz)[0], day_range(days[-1], tz)[1]
-    keys = [CallAttempt.outcome]
+    keys: list[Any] = [CallAttempt.outcome]
     if len(days) > 1:
         keys.insert(0, day_index(CallAttempt.created_at, days, tz).label("bucket"))
     rows = s.execute(
