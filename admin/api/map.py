@@ -48,7 +48,7 @@ PARAMETERS = [
 
 def _one_of(name: str, allowed, default: str | None = None) -> str:
     value = request.args.get(name, "").strip() or default
-    if value not in allowed:
+    if value is None or value not in allowed:  # allowed holds names only
         raise invalid(name, _("%(name)s must be one of: %(values)s.", name=name,
                               values=", ".join(allowed)))
     return value

@@ -173,7 +173,9 @@ def _json_default(value: object) -> object:
 
 
 def _print_json(value: object) -> None:
-    data = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+    data = value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        data = dataclasses.asdict(value)
     print(json.dumps(data, ensure_ascii=False, default=_json_default))
 
 

@@ -95,7 +95,7 @@ def _write_xlsx(db: Database, path: Path | IO[bytes], filters: ExportFilters) ->
         for column in COLUMNS:
             value = row[column]
             if isinstance(value, date):
-                cell = WriteOnlyCell(sheet, value)
+                cell = WriteOnlyCell(sheet, value)  # type: ignore[arg-type]  # stubs omit date
                 cell.number_format = "DD/MM/YYYY"
                 value = cell
             cells.append(xlsx_cell(sheet, value))

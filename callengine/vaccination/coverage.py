@@ -94,7 +94,7 @@ def _vaccinated(day: date):
 
 
 def shares_by(db: Database, day: date, area_column, *, full_course: bool
-              ) -> dict[object, float]:
+              ) -> dict[str | None, float]:
     """Per value of `area_column` (a commune code column: the epidemic map), the percentage
     (0-100) of its people with at least one dose, or with a full course."""
     per_person = _vaccinated(day)

@@ -34,7 +34,7 @@ def _percent(part: int, whole: int) -> float | None:
 
 def table(rows: list[CommuneCoverage]) -> list[list]:
     """Header, one row per commune, and the province's total last."""
-    lines = [header()]
+    lines: list[list] = [header()]
     total = CommuneCoverage("Toàn tỉnh", "")
     total.total = province_total(rows)
     for band in AGE_BANDS:
