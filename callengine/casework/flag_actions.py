@@ -105,7 +105,7 @@ def _checked(action: str, note: str | None, phone: str | None) -> tuple[str | No
         raise InvalidRequest(f"Ghi chú dài quá {MAX_NOTE} ký tự.")
     if action != "number_corrected":
         return note, None
-    if not (phone or "").strip():
+    if phone is None or not phone.strip():
         raise InvalidRequest("Cần nhập số điện thoại mới để ghi “Đã sửa số điện thoại”.")
     return note, normalize_phone(phone)
 
@@ -152,6 +152,7 @@ def _effect(s: Session, flag: Flag, action: str, number: PhoneNumber | None, act
             now: datetime, window: Window, note: str | None) -> str | None:
     person = s.get_one(Person, flag.person_id)
     if action == "number_corrected":
+        assert number is not None  # _checked reads one for this action
         return change_phone(s, person, number, actor, now, window, note).effect
     if action != "called_back_not_reached":
         return None

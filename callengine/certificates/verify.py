@@ -91,7 +91,7 @@ def verify(text: str, trusted: Mapping[bytes, ec.EllipticCurvePublicKey],
     if not good:
         return Verification(BAD_SIGNATURE, MESSAGES[BAD_SIGNATURE], kid=kid_hex)
     try:
-        claims = cbor2.loads(message.payload)
+        claims = cbor2.loads(message.payload or b"")  # no payload: a decode error
         payload = claims[HCERT][HCERT_V1]
     except (cbor2.CBORDecodeError, KeyError, TypeError, ValueError):
         return _malformed("không có dữ liệu hcert")

@@ -31,7 +31,7 @@ _BY_CAUSE = {
 _BY_DIAL_STATUS = {
     "BUSY": BUSY, "NOANSWER": NO_ANSWER, "CONGESTION": CONGESTION, "CHANUNAVAIL": FAILED,
 }
-_BY_REASON = {5: BUSY, 3: NO_ANSWER, 8: CONGESTION}
+_BY_REASON: dict[int | None, str] = {5: BUSY, 3: NO_ANSWER, 8: CONGESTION}
 FINAL = frozenset({COMPLETED, INVALID})  # never retried: the task is done for the day
 REACHED = (COMPLETED, PARTIAL)  # someone answered the phone
 

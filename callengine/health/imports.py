@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -118,7 +118,7 @@ def results_spec(today: date, not_after: datetime) -> RecordSpec:
 
 @dataclass(frozen=True)
 class ImportRequest:
-    sources: list[ImportSource | Path | str]
+    sources: Sequence[ImportSource | Path | str]
     now: datetime  # aware
     actor: str | None = None
     dry_run: bool = False
