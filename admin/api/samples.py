@@ -190,5 +190,5 @@ def import_lab_results():
     except (UploadRefused, UnreadableFiles) as error:
         raise refused(error) from None
     audit_event("lab_results.import", object_type="record_upload", dry_run=dry_run,
-                **report.counts, rejected=report.rejected)
+                **report.counts, rejected=report.rejected)  # type: ignore[arg-type]  # no "who"
     return jsonify(report.to_json())

@@ -62,6 +62,7 @@ def _candidate_names(codes: tuple[str, ...]) -> tuple[str, ...]:
     for tagged in codes:
         division, code = tagged.split(":")
         unit = units.unit(division, code)
+        assert unit is not None  # the codes were read from these units
         district = units.districts.get(unit.district) if unit.district else None
         names.append(f"{unit.name} ({district.name})" if district else unit.name)
     return tuple(names)

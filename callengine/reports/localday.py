@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, case
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from callengine.clock import from_db, to_db
 
@@ -25,7 +26,8 @@ def days_ending(day: date, count: int) -> list[date]:
     return [day - timedelta(days=count - 1 - i) for i in range(count)]
 
 
-def day_index(column: ColumnElement, days: list[date], tz: str) -> ColumnElement[int]:
+def day_index(column: SQLCoreOperations[datetime], days: list[date],
+              tz: str) -> ColumnElement[int]:
     """The position in `days` of the local day a stored datetime falls on (portable SQL).
 
     Comparisons against each day's start, so any time zone (with or without DST) is exact and
