@@ -133,7 +133,8 @@ def _spoken(where: str, raw: object) -> dict:
     if unknown:
         raise ConfigError(f"{where}.{unknown[0]}: unknown field "
                           f"(one of {', '.join(SPOKEN_FIELDS)})")
-    spoken = {k: _words(f"{where}.{k}", raw.get(k)) for k in ("yes", "no", "symptoms")}
+    spoken: dict[str, object] = {k: _words(f"{where}.{k}", raw.get(k))
+                                 for k in ("yes", "no", "symptoms")}
     spoken["temperature"] = _temperature(f"{where}.temperature", raw.get("temperature"))
     return spoken
 

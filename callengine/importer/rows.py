@@ -161,7 +161,7 @@ def _not_a_person(cells: list[object], header: HeaderMatch, name: str) -> bool:
         return True
     if not _HEADING.match(fold(name) + " "):
         return False
-    used = set(header.fields.values()) - {h.NAME, h.NAME_FIRST_PART}
+    used = set(header.fields) - {h.NAME, h.NAME_FIRST_PART}
     others = [header.fields[f] for f in used] + list(header.phone_columns)
     return not any(cell_text(_cell(cells, c)) for c in others)
 

@@ -124,7 +124,7 @@ def _decimal_digits(words: list[str], i: int) -> tuple[str, int]:
     digits = ""
     while i < len(words):
         word = words[i]
-        value = _unit(word)
+        value: int | str | None = _unit(word)
         if word.isdigit():
             value = word
         elif word in ZERO and (_unit(_at(words, i + 1)) is not None or _at(words, i + 1) in ZERO):
@@ -147,8 +147,8 @@ def _fraction(words: list[str], i: int, shorthand: bool) -> tuple[float, int]:
         digits, end = _decimal_digits(words, i + 1)
         if digits:
             return float("0." + digits), end
-    elif shorthand and _unit(word) is not None and not _is_ten(_at(words, i + 1)):
-        return _unit(word) / 10, i + 1  # "ba tám năm" = 38.5
+    elif shorthand and (unit := _unit(word)) is not None and not _is_ten(_at(words, i + 1)):
+        return unit / 10, i + 1  # "ba tám năm" = 38.5
     return 0.0, i
 
 

@@ -117,6 +117,14 @@ def test_blank_total_signature_and_heading_rows_are_skipped(cells):
     assert check(cells) is None
 
 
+def test_a_heading_row_under_a_real_header_is_skipped_and_a_named_row_is_not():
+    # found by mypy: the check looked fields up by column and raised KeyError on any heading
+    header = find_header([HEADER, row()])
+    context = SheetContext(header, LIST_DATE, None)
+    assert validate_row([None, "Xã Nga Thủy"] + [None] * 9, 3, context) is None
+    assert isinstance(validate_row(row(name="Xã Nga Thủy", phone=None), 3, context), Rejected)
+
+
 def test_a_surname_that_looks_like_a_word_is_not_mistaken_for_a_total():
     assert isinstance(check(row(name="Tống Văn Thử", phone=None)), Rejected)
 
