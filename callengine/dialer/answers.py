@@ -78,7 +78,9 @@ class AnswerBook:
 
     def _mark_pending(self, s: Session, attempt_id: str, qid: str, key: str,
                       row: Answer | None, now: datetime) -> None:
-        audio = contract.recording_name(attempt_id, qid, contract.pending_try(key))
+        try_no = contract.pending_try(key)
+        assert try_no is not None  # only pending keys are marked pending
+        audio = contract.recording_name(attempt_id, qid, try_no)
         if row is None:
             row = Answer(attempt_id=attempt_id, question_id=qid, created_at=to_db(now))
             s.add(row)

@@ -92,8 +92,8 @@ def build(data: dict) -> AdminUnits:
                            successor=c["new"], lat=c["lat"], lon=c["lon"],
                            aliases=tuple(c["aliases"])) for c in data["old"]}
     spans: dict[str, set[str]] = {}
-    for unit in old.values():
-        spans.setdefault(unit.successor, set()).add(unit.district)
+    for c in data["old"]:  # an old commune: the new one that took it in, its district
+        spans.setdefault(c["new"], set()).add(c["district"])
     new = {c["code"]: Unit(c["code"], c["name"], c["type"], NEW,
                            districts=frozenset(spans.get(c["code"], ())), lat=c["lat"],
                            lon=c["lon"], aliases=tuple(c["aliases"])) for c in data["new"]}

@@ -149,7 +149,8 @@ def _entries(yes, no, symptoms, others, qid) -> list[tuple[str, str, str | None]
     tables = [("yes", yes), ("no", no + NO_PHRASES), ("neg", NEGATORS), ("prefix", PREFIXES),
               ("topic", TOPIC), ("unsure", UNSURE), ("postneg", AFTER_NEGATORS),
               ("hedge", HEDGES)]
-    rows = [(phrase, tag, None) for tag, words in tables for phrase in words]
+    rows: list[tuple[str, str, str | None]] = [
+        (phrase, tag, None) for tag, words in tables for phrase in words]
     rows += [(phrase, "sym", qid) for phrase in symptoms]
     rows += [(phrase, "other", owner) for phrase, owner in others]
     taken = {phrase for phrase, _, _ in rows} | set(NEUTRAL)
@@ -305,8 +306,8 @@ def _signals(items: list[_Item]) -> _Heard:
                 heard.signals.append((k, value, phrase))
             else:
                 heard.others.append(f"{phrase!r} ({item.owner})")
-        elif item.has("head") and (phrase := _negated_head(items, k, used)) is not None:
-            heard.signals.append((k, "no", phrase))
+        elif item.has("head") and (head := _negated_head(items, k, used)) is not None:
+            heard.signals.append((k, "no", head))
     for k, item in enumerate(items):
         if k in used:
             continue
@@ -336,6 +337,7 @@ def _temperature(numbers: list[NumberSpan], question: Question) -> NumberSpan | 
 
 
 def _by_temperature(span: NumberSpan, words: list[str], question: Question) -> SpokenAnswer:
+    assert question.temperature is not None  # a temperature span is only read by its rule
     limit = question.temperature.yes_from
     value = "yes" if span.value >= limit else "no"
     sign = ">=" if value == "yes" else "<"
