@@ -150,16 +150,18 @@ def _members(text: str) -> tuple[PersonRef, ...]:
     refs = []
     for line in (text or "").splitlines():
         phone, _sep, name = line.partition(",")
-        if phone.strip():
-            refs.append(_person_ref(phone.strip(), name.strip()))
+        if phone.strip() and (ref := _person_ref(phone.strip(), name.strip())) is not None:
+            refs.append(ref)  # always: a phone was given
     return tuple(refs)
 
 
 def _new_sample(form: SampleForm) -> NewSample:
     pooled = form.kind.data == KIND_POOLED
+    taken_at = _aware(form.taken_at.data)
+    assert taken_at is not None  # the field is InputRequired
     return NewSample(
         code=form.code.data or "", kind=form.kind.data,
-        taken_at=_aware(form.taken_at.data),
+        taken_at=taken_at,
         person=None if pooled else _person_ref((form.phone.data or "").strip(),
                                                form.full_name.data or "",
                                                (form.person_id.data or "").strip()),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -166,7 +167,8 @@ class AnswerBook:
                 .where(Answer.value == VALUE_PENDING, CallAttempt.state == ATTEMPT_ENDED,
                        CallAttempt.server_id == self.server_id)
                 .order_by(Answer.id).limit(limit)).all()
-        return [(r[0], r[1], r[2], r[3]) for r in rows]
+        # a pending answer always has its recording (set when it is marked pending)
+        return [(r[0], r[1], r[2], cast(str, r[3])) for r in rows]
 
     def recordings(self, attempt_id: str) -> set[str]:
         """Recordings an attempt's answers still refer to."""

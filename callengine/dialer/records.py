@@ -6,6 +6,7 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import cast
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -193,7 +194,8 @@ class AttemptRecords:
             select(CallAttempt.outcome).where(CallAttempt.task_id == task.id,
                                               CallAttempt.state == ATTEMPT_ENDED)
             .order_by(CallAttempt.created_at)))
-        next_at = self.policy.next_attempt(history, now)
+        # an ended attempt always has its outcome
+        next_at = self.policy.next_attempt(cast(list[str], history), now)
         if next_at is not None and next_at >= self.window.last_start(task.day):
             next_at = None
         task.last_outcome = outcome

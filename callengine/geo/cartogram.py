@@ -46,10 +46,17 @@ class Layout:
     edges: tuple[Edge, ...]
 
 
+def _lat_lon(unit: Unit) -> tuple[float, float]:
+    """A unit's centre (every unit laid out has one)."""
+    assert unit.lat is not None and unit.lon is not None, unit.code
+    return unit.lat, unit.lon
+
+
 def _projected(units: list[Unit]) -> dict[str, tuple[float, float]]:
-    lat0 = sum(u.lat for u in units) / len(units)
+    centres = {u.code: _lat_lon(u) for u in units}
+    lat0 = sum(lat for lat, _ in centres.values()) / len(units)
     scale = math.cos(math.radians(lat0))
-    return {u.code: (u.lon * scale, -u.lat) for u in units}
+    return {code: (lon * scale, -lat) for code, (lat, lon) in centres.items()}
 
 
 def _nearest_free(taken: set[tuple[int, int]], x: float, y: float) -> tuple[int, int]:

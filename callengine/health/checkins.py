@@ -191,6 +191,7 @@ def _flag_detail(visit: CheckIn, venue: Venue) -> str:
 
 
 def _raise_flag(s: Session, visit: CheckIn, venue: Venue, now: datetime, tz: str) -> int:
+    assert visit.person_id is not None  # a visitor with symptoms always has a person
     urgent = any(getattr(visit, item) for item in URGENT_SYMPTOMS)
     detail = _flag_detail(visit, venue)
     flag = raise_record_flag(
@@ -207,7 +208,7 @@ def check_in(db: Database, venue_id: int, visitor: Visitor, *, now: datetime, tz
     an `actor`, write the audit row: all in one transaction. `tz` is the engine's time zone
     (the flag's day)."""
     with db.session() as s:
-        venue = s.get(Venue, venue_id)
+        venue = s.get_one(Venue, venue_id)  # the caller read it
         visit = _recent_visit(s, venue_id, visitor.phone.e164, now)
         merged = visit is not None
         if visit is not None:

@@ -236,6 +236,7 @@ class _SampleWriter:
             _reject(self.v, record, "code", f"mã mẫu '{stored.code}' đã được đăng ký là loại "
                                            "mẫu khác")
             return
+        assert ref.phone is not None  # a required column
         person = identify_person(self.s, ref.phone, ref.full_name, self.request.now)
         if kind == KIND_POOLED:
             added = add_member(self.s, stored, person)
