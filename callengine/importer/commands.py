@@ -73,7 +73,6 @@ def _today(timezone: str) -> date:
 
 
 def cmd_import(args) -> int:
-    from callengine.importer.error_book import write_error_workbook
     from callengine.importer.service import UnreadableFiles, import_files
     from callengine.settings import load_settings
     from callengine.store.db import Database
@@ -91,13 +90,7 @@ def cmd_import(args) -> int:
         return 2
     finally:
         db.dispose()
-    if args.errors_out:
-        write_error_workbook(report, Path(args.errors_out))
-    if args.json:
-        print(json.dumps(report.to_json(), ensure_ascii=False))
-    else:
-        print(format_summary(report, list_date, args.errors_out))
-    return 1 if report.errors else 0
+    return print_report(report, args, format_summary(report, list_date, args.errors_out))
 
 
 def _n(number: int) -> str:
@@ -117,6 +110,13 @@ def format_summary(report, list_date: date, errors_out: str | None = None) -> st
         f"  Dòng bị từ chối:      {_n(report.rejected)}",
         f"  Dòng bỏ qua (trống, tổng cộng, chữ ký): {_n(report.skipped)}",
     ]
+    return "\n".join(lines + issue_lines(report, errors_out))
+
+
+def issue_lines(report, errors_out: str | None = None) -> list[str]:
+    """The end of an import's summary: sheets not imported, rejected rows (the first
+    MAX_ERRORS_SHOWN), where the error workbook went, and whether it was a dry run."""
+    lines = []
     row_errors = [e for e in report.errors if e.row is not None]
     sheet_errors = [e for e in report.errors if e.row is None]
     if sheet_errors:
@@ -133,7 +133,17 @@ def format_summary(report, list_date: date, errors_out: str | None = None) -> st
         lines.append(f"Các dòng bị từ chối đã ghi vào {errors_out}")
     if report.dry_run:
         lines.append("Chạy thử (--dry-run): chưa ghi gì vào cơ sở dữ liệu.")
-    return "\n".join(lines)
+    return lines
+
+
+def print_report(report, args, summary: str) -> int:
+    """The end of an import command: the error workbook, JSON or the summary; exit 0 or 1."""
+    from callengine.importer.error_book import write_error_workbook
+
+    if args.errors_out:
+        write_error_workbook(report, Path(args.errors_out))
+    print(json.dumps(report.to_json(), ensure_ascii=False) if args.json else summary)
+    return 1 if report.errors else 0
 
 
 def cmd_people(args) -> int:
