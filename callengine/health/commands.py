@@ -59,6 +59,6 @@ def cmd_import(args) -> int:
     finally:
         db.dispose()
     title = "Danh sách mẫu" if samples else "Kết quả xét nghiệm"
-    summary = format_report(report, title, SAMPLE_COUNT_LABELS if samples
-                            else RESULT_COUNT_LABELS, args.errors_out)
-    return print_report(report, args, summary)
+    labels = SAMPLE_COUNT_LABELS if samples else RESULT_COUNT_LABELS
+    return print_report(report, args, lambda: format_report(report, title, labels,
+                                                            args.errors_out))

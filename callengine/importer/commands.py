@@ -90,7 +90,8 @@ def cmd_import(args) -> int:
         return 2
     finally:
         db.dispose()
-    return print_report(report, args, format_summary(report, list_date, args.errors_out))
+    return print_report(report, args, lambda: format_summary(report, list_date,
+                                                             args.errors_out))
 
 
 def _n(number: int) -> str:
@@ -136,13 +137,17 @@ def issue_lines(report, errors_out: str | None = None) -> list[str]:
     return lines
 
 
-def print_report(report, args, summary: str) -> int:
-    """The end of an import command: the error workbook, JSON or the summary; exit 0 or 1."""
+def print_report(report, args, summary) -> int:
+    """The end of an import command: the error workbook (--errors-out), the report as JSON
+    (--json) or the Vietnamese `summary()`, and the exit code (1: some rows rejected)."""
     from callengine.importer.error_book import write_error_workbook
 
     if args.errors_out:
         write_error_workbook(report, Path(args.errors_out))
-    print(json.dumps(report.to_json(), ensure_ascii=False) if args.json else summary)
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        print(summary())
     return 1 if report.errors else 0
 
 
