@@ -162,7 +162,8 @@ def _reject(v: RecordValidation, record: ParsedRow, field_name: str, reason: str
     v.reject(record, RowError(label, value, f"Cột '{label}': {reason}"))
 
 
-def _utc(moment: datetime, zone: ZoneInfo) -> datetime:
+def _local_moment(moment: datetime, zone: ZoneInfo) -> datetime:
+    """A naive local time from a workbook, made aware in the engine's time zone."""
     return moment.replace(tzinfo=zone)
 
 
@@ -199,7 +200,7 @@ class _SampleWriter:
     def _create(self, record: ParsedRow, code: str, kind: str, ref: PersonRef) -> None:
         pooled = kind == KIND_POOLED
         new = NewSample(code=code, kind=kind,
-                        taken_at=_utc(record.get("taken_at"), self.zone),
+                        taken_at=_local_moment(record.get("taken_at"), self.zone),
                         person=None if pooled else ref, members=(ref,) if pooled else (),
                         site=record.get("site"), team=record.get("team"))
         try:
@@ -241,7 +242,7 @@ def _write_results(s: Session, v: RecordValidation, request: ImportRequest, zone
         earlier = seen.setdefault(code, record)
         result_at = record.get("result_at")
         new = NewResult(str(record.get("result")), record.get("ct_value"),
-                        _utc(result_at, zone) if result_at else None)
+                        _local_moment(result_at, zone) if result_at else None)
         if earlier is not record and earlier.get("result") != new.result:
             _reject(v, record, "result", f"mẫu '{code}' có kết quả khác ở dòng {earlier.row}")
             continue

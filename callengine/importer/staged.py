@@ -33,15 +33,15 @@ from sqlalchemy.orm import Session
 from callengine.clock import from_db, to_db
 from callengine.errors import CallengineError
 from callengine.importer.error_book import write_error_workbook
-from callengine.importer.limits import Limits, check_archive, check_request
+from callengine.importer.limits import Limits
 from callengine.importer.progress import Listener
 from callengine.importer.service import (
     ImportReport, UnreadableFiles, Validation, WriteCounts, build_report,
     validate_files, write_in_session, write_records,
 )
 from callengine.importer.uploads import (
-    PREVIEW_ID, Source, display_name, imports_root, preview_folder, remove_folder, save_uploads,
-    source_size, stored_sources,
+    PREVIEW_ID, Source, checked_uploads, imports_root, preview_folder, remove_folder,
+    save_uploads, stored_sources,
 )
 from callengine.settings import Settings
 from callengine.store.db import Database
@@ -103,11 +103,7 @@ def stage(db: Database, uploads: Sequence[tuple[str, Source]], *, list_date: dat
           category: str | None, actor: str, now: datetime, settings: Settings,
           on_progress: Listener | None = None) -> Preview:
     """Check, store and validate an upload; record and return its preview (nothing imported)."""
-    named = [(display_name(name), source) for name, source in uploads]
-    limits = Limits.from_settings(settings)
-    check_request([(name, source_size(source)) for name, source in named], limits)
-    for name, source in named:
-        check_archive(name, source, limits)
+    named = checked_uploads(uploads, Limits.from_settings(settings))
     preview_id = secrets.token_urlsafe(16)
     folder = preview_folder(settings.data_dir, preview_id)
     sources = save_uploads(folder, named)

@@ -7,18 +7,17 @@ import io
 import re
 import statistics
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from callengine.health.results import NewResult, enter_result
 from callengine.health.samples import NewSample, PersonRef, register_sample
-from callengine.phones import normalize_phone
 from callengine.store.models import CallTask, Person
 from callengine.store.samples import Sample
 from callengine.store.supervision import Flag
-from tests.admin.conftest import AuthActions, page_text
+from tests.admin.conftest import page_text
 from tests.unit.casework_helpers import add_person, add_task
 
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
