@@ -74,7 +74,7 @@ class AnswerBook:
 
     def _mark_pending(self, s: Session, attempt_id: str, qid: str, key: str,
                       row: Answer | None, now: datetime) -> None:
-        audio = contract.recording_name(attempt_id, qid, contract.pending_try(key))
+        audio = contract.recording_name(attempt_id, qid, key.removeprefix(contract.KEY_PENDING))
         if row is None:
             row = Answer(attempt_id=attempt_id, question_id=qid, created_at=to_db(now))
             s.add(row)
@@ -115,7 +115,7 @@ class AnswerBook:
             if attempt is not None and attempt.state == ATTEMPT_ENDED:
                 s.flush()
                 s.expire(attempt, ["answers"])
-                self.flags.for_attempt(s, s.get(CallTask, attempt.task_id), attempt, now)
+                self.flags.for_attempt(s, s.get_one(CallTask, attempt.task_id), attempt, now)
         return True
 
     def resolve_pending(self, answer_id: int, spoken: SpokenAnswerRecord | None,
@@ -126,7 +126,7 @@ class AnswerBook:
             row = s.get(Answer, answer_id, with_for_update=True)
             if row is None or row.value != VALUE_PENDING:
                 return
-            attempt = s.get(CallAttempt, row.attempt_id)
+            attempt = s.get_one(CallAttempt, row.attempt_id)
             if spoken is None:
                 s.delete(row)
             else:
@@ -135,7 +135,7 @@ class AnswerBook:
                 flag_callback(s, row.attempt_id)
             s.flush()
             s.expire(attempt, ["answers"])
-            task = s.get(CallTask, attempt.task_id)
+            task = s.get_one(CallTask, attempt.task_id)
             self.flags.for_attempt(s, task, attempt, now)
 
     # --- reads --------------------------------------------------------------------------
@@ -160,13 +160,13 @@ class AnswerBook:
                 .where(Answer.value == VALUE_PENDING, CallAttempt.state == ATTEMPT_ENDED,
                        CallAttempt.server_id == self.server_id)
                 .order_by(Answer.id).limit(limit)).all()
-        return [(r[0], r[1], r[2], r[3]) for r in rows]
+        return [(r[0], r[1], r[2], r[3] or "") for r in rows]
 
     def recordings(self, attempt_id: str) -> set[str]:
         """Recordings an attempt's answers still refer to."""
         with self.db.session() as s:
             return {p for p in s.scalars(select(Answer.audio_path).where(
-                Answer.attempt_id == attempt_id, Answer.audio_path.is_not(None)))}
+                Answer.attempt_id == attempt_id, Answer.audio_path.is_not(None))) if p}
 
 
 def flag_callback(s: Session, attempt_id: str) -> None:

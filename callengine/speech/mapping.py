@@ -36,8 +36,8 @@ _STAFF = r"(?:cán bộ|bác sĩ|bác sỹ|y tá|y sĩ|nhân viên|người|ai �
 CALLBACK_PATTERNS = tuple(re.compile(p) for p in (
     r"\b(?:gọi|kêu|điện) lại\b",
     r"\bgọi (?:cho|giùm|giúp|dùm) (?:tôi|tui|em|con|cháu|bác|mình)\b",
-    rf"\b(?:gặp|nói chuyện với|nói chuyện|nói với|kết nối với|chuyển máy cho|chuyển cho|"
-    rf"kêu|biểu) (?:\w+ )?{_STAFF}\b",
+    (rf"\b(?:gặp|nói chuyện với|nói chuyện|nói với|kết nối với|chuyển máy cho|chuyển cho|"
+     rf"kêu|biểu) (?:\w+ )?{_STAFF}\b"),
     r"\b(?:cần|muốn|xin) (?:được )?tư vấn\b",
 ))
 
@@ -148,7 +148,8 @@ def _entries(yes, no, symptoms, others, qid) -> list[tuple[str, str, str | None]
     tables = [("yes", yes), ("no", no + NO_PHRASES), ("neg", NEGATORS), ("prefix", PREFIXES),
               ("topic", TOPIC), ("unsure", UNSURE), ("postneg", AFTER_NEGATORS),
               ("hedge", HEDGES)]
-    rows = [(phrase, tag, None) for tag, words in tables for phrase in words]
+    rows: list[tuple[str, str, str | None]] = [
+        (phrase, tag, None) for tag, words in tables for phrase in words]
     rows += [(phrase, "sym", qid) for phrase in symptoms]
     rows += [(phrase, "other", owner) for phrase, owner in others]
     taken = {phrase for phrase, _, _ in rows} | set(NEUTRAL)

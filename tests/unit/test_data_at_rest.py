@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy.exc import IntegrityError

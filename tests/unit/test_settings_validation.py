@@ -8,7 +8,9 @@ import string
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from callengine.errors import ConfigError
 from callengine.settings import Settings, load_settings
