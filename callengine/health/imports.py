@@ -34,6 +34,7 @@ from callengine.importer.records import (
     Column, InvalidValue, ParsedRow, RecordReport, RecordSpec, RecordValidation, choice_value,
     datetime_value, import_records, number_value, read_records, text_value,
 )
+from callengine.importer.limits import Limits
 from callengine.importer.rows import RowError
 from callengine.importer.service import ImportSource
 from callengine.phones import InvalidPhone, normalize_phone
@@ -112,7 +113,8 @@ def _local(now: datetime, settings) -> tuple[date, datetime, ZoneInfo]:
 def import_samples(db: Database, request: ImportRequest, settings) -> RecordReport:
     """Validate, then store every accepted sample row in one transaction."""
     today, not_after, zone = _local(request.now, settings)
-    validation = read_records(request.sources, samples_spec(today, not_after))
+    validation = read_records(request.sources, samples_spec(today, not_after),
+                              limits=Limits.from_settings(settings))
 
     def write(s: Session, v: RecordValidation) -> Mapping[str, int]:
         imports = _import_rows(s, v, IMPORT_SAMPLES, request)
@@ -124,7 +126,8 @@ def import_samples(db: Database, request: ImportRequest, settings) -> RecordRepo
 def import_results(db: Database, request: ImportRequest, settings) -> RecordReport:
     """Validate, then record every accepted result (with a positive's effects) at once."""
     today, not_after, zone = _local(request.now, settings)
-    validation = read_records(request.sources, results_spec(today, not_after))
+    validation = read_records(request.sources, results_spec(today, not_after),
+                              limits=Limits.from_settings(settings))
 
     def write(s: Session, v: RecordValidation) -> Mapping[str, int]:
         imports = _import_rows(s, v, IMPORT_RESULTS, request)

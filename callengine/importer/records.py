@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from callengine.importer.dates import InvalidDate, parse_date
 from callengine.importer.headers import HEADER_SEARCH_ROWS
+from callengine.importer.limits import Limits
 from callengine.importer.reader import Sheet, UnreadableFile, Workbook, read_file
 from callengine.importer.rows import RowError
 from callengine.importer.service import (
@@ -239,15 +240,16 @@ class RecordValidation(FileTotals):
 
 
 
-def read_records(sources: Iterable[ImportSource | Path | str],
-                 spec: RecordSpec) -> RecordValidation:
-    """Read and parse every file; UnreadableFiles if any cannot be imported at all."""
+def read_records(sources: Iterable[ImportSource | Path | str], spec: RecordSpec, *,
+                 limits: Limits | None = None) -> RecordValidation:
+    """Read and parse every file within `limits` (the import_max_* settings); UnreadableFiles
+    if any cannot be imported at all."""
     validation = RecordValidation(spec)
     problems: list[UnreadableFile] = []
     for source in sources:
         source = source if isinstance(source, ImportSource) else ImportSource(Path(source))
         try:
-            _read_book(read_file(source.path, source.name), validation)
+            _read_book(read_file(source.path, source.name, limits=limits), validation)
         except UnreadableFile as exc:
             problems.append(exc)
     if problems:

@@ -103,7 +103,8 @@ def stage(db: Database, uploads: Sequence[tuple[str, Source]], *, list_date: dat
           category: str | None, actor: str, now: datetime, settings: Settings,
           on_progress: Listener | None = None) -> Preview:
     """Check, store and validate an upload; record and return its preview (nothing imported)."""
-    named = checked_uploads(uploads, Limits.from_settings(settings))
+    limits = Limits.from_settings(settings)
+    named = checked_uploads(uploads, limits)
     preview_id = secrets.token_urlsafe(16)
     folder = preview_folder(settings.data_dir, preview_id)
     sources = save_uploads(folder, named)
