@@ -8,7 +8,9 @@ risk assessment) by appending a template name there.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint, abort, flash, make_response, redirect, render_template, request, url_for,
+)
 from flask_babel import gettext as _
 
 from callengine.health.checkins import DECLARATION_LABELS, get_checkin, recent_checkins
