@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from callengine.clock import from_db, to_db
 from callengine.health.errors import InvalidForm, NotFound
 from callengine.importer.text import fold
+from callengine.places import place_codes
 from callengine.paging import InvalidCursor, Page, decode_cursor, page_of
 from callengine.phones import InvalidPhone, normalize_phone
 from callengine.store.db import Database
@@ -176,6 +177,7 @@ def venue_values(raw: Mapping[str, Any]) -> dict[str, Any]:
     values["stay_minutes"] = _stay(raw, errors)
     if errors:
         raise InvalidForm(errors)
+    values.update(place_codes(values.get("district"), values.get("commune")))
     return values
 
 
