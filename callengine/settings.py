@@ -513,9 +513,9 @@ def _read_config_file(path: Path) -> dict[str, Any]:
     return {key: _convert(f"{path}: {key}", key, value) for key, value in raw.items()}
 
 
-# CALLENGINE_* variables that are not settings: the config file, the lab and the tests.
+# CALLENGINE_* variables that are not settings: the config file, the lab, the tests, the demo.
 NOT_SETTINGS = ("CALLENGINE_CONFIG",)
-NOT_SETTINGS_PREFIXES = ("CALLENGINE_LAB_", "CALLENGINE_TEST_")
+NOT_SETTINGS_PREFIXES = ("CALLENGINE_LAB_", "CALLENGINE_TEST_", "CALLENGINE_DEMO_")
 
 
 def unknown_environment(environ: Mapping[str, str]) -> list[str]:

@@ -33,12 +33,14 @@ from admin.api.imports import ISSUE
 from admin.api.imports import _refused as refused
 from admin.api.openapi import operation
 from admin.context import actor, audit_event, context
+from admin.converters import MAX_ROW_ID
 
 ENTER = roles_required("staff")  # and admins
 SEE = roles_required("staff", "supervisor")
 _TEXT_OR_NULL = {"type": ["string", "null"]}
 PERSON_REF: dict[str, Any] = {"type": "object", "properties": {
-    "person_id": {"type": "integer"}, "phone": {"type": "string"},
+    "person_id": {"type": "integer", "minimum": 1, "maximum": MAX_ROW_ID},
+    "phone": {"type": "string"},
     "full_name": {"type": "string"}}}
 NEW_SAMPLE = {"type": "object", "required": ["sample_code", "type", "taken_at"], "properties": {
     **PERSON_REF["properties"],
@@ -92,7 +94,8 @@ def _text(body: dict[str, Any], name: str, size: int) -> str:
 def _person(body: dict[str, Any], where: str) -> PersonRef:
     person_id = body.get("person_id")
     if person_id is not None:
-        if not isinstance(person_id, int) or isinstance(person_id, bool) or person_id < 1:
+        if not isinstance(person_id, int) or isinstance(person_id, bool) or \
+                not 1 <= person_id <= MAX_ROW_ID:
             raise invalid(f"{where}person_id", _("person_id must be a positive whole number."))
         return PersonRef(person_id=person_id)
     phone = _text(body, "phone", 40)

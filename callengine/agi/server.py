@@ -111,7 +111,7 @@ class FastAgiServer:
             writer.close()
             return
         task = asyncio.current_task()
-        assert task is not None  # a connection's handler runs as its own task
+        assert task is not None  # asyncio runs each connection in its own task
         self._connections.add(task)
         try:
             request = await asyncio.wait_for(_read_header(reader), HEADER_TIMEOUT)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -79,9 +78,7 @@ class AnswerBook:
 
     def _mark_pending(self, s: Session, attempt_id: str, qid: str, key: str,
                       row: Answer | None, now: datetime) -> None:
-        try_no = contract.pending_try(key)
-        assert try_no is not None  # only pending keys are marked pending
-        audio = contract.recording_name(attempt_id, qid, try_no)
+        audio = contract.recording_name(attempt_id, qid, key.removeprefix(contract.KEY_PENDING))
         if row is None:
             row = Answer(attempt_id=attempt_id, question_id=qid, created_at=to_db(now))
             s.add(row)
@@ -133,7 +130,7 @@ class AnswerBook:
             row = s.get(Answer, answer_id, with_for_update=True)
             if row is None or row.value != VALUE_PENDING:
                 return
-            attempt = s.get_one(CallAttempt, row.attempt_id)  # the answer's own attempt
+            attempt = s.get_one(CallAttempt, row.attempt_id)
             if spoken is None:
                 s.delete(row)
             else:
@@ -167,14 +164,13 @@ class AnswerBook:
                 .where(Answer.value == VALUE_PENDING, CallAttempt.state == ATTEMPT_ENDED,
                        CallAttempt.server_id == self.server_id)
                 .order_by(Answer.id).limit(limit)).all()
-        # a pending answer always has its recording (set when it is marked pending)
-        return [(r[0], r[1], r[2], cast(str, r[3])) for r in rows]
+        return [(r[0], r[1], r[2], r[3] or "") for r in rows]
 
     def recordings(self, attempt_id: str) -> set[str]:
         """Recordings an attempt's answers still refer to."""
         with self.db.session() as s:
             return {p for p in s.scalars(select(Answer.audio_path).where(
-                Answer.attempt_id == attempt_id, Answer.audio_path.is_not(None))) if p is not None}
+                Answer.attempt_id == attempt_id, Answer.audio_path.is_not(None))) if p}
 
 
 def flag_callback(s: Session, attempt_id: str) -> None:

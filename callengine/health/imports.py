@@ -36,6 +36,7 @@ from callengine.health.samples import (
     add_sample,
     normalise_code,
 )
+from callengine.importer.limits import Limits
 from callengine.importer.records import (
     Column,
     InvalidValue,
@@ -133,7 +134,8 @@ def _local(now: datetime, settings) -> tuple[date, datetime, ZoneInfo]:
 def import_samples(db: Database, request: ImportRequest, settings) -> RecordReport:
     """Validate, then store every accepted sample row in one transaction."""
     today, not_after, zone = _local(request.now, settings)
-    validation = read_records(request.sources, samples_spec(today, not_after))
+    validation = read_records(request.sources, samples_spec(today, not_after),
+                              limits=Limits.from_settings(settings))
 
     def write(s: Session, v: RecordValidation) -> Mapping[str, int]:
         imports = _import_rows(s, v, IMPORT_SAMPLES, request)
@@ -145,7 +147,8 @@ def import_samples(db: Database, request: ImportRequest, settings) -> RecordRepo
 def import_results(db: Database, request: ImportRequest, settings) -> RecordReport:
     """Validate, then record every accepted result (with a positive's effects) at once."""
     today, not_after, zone = _local(request.now, settings)
-    validation = read_records(request.sources, results_spec(today, not_after))
+    validation = read_records(request.sources, results_spec(today, not_after),
+                              limits=Limits.from_settings(settings))
 
     def write(s: Session, v: RecordValidation) -> Mapping[str, int]:
         imports = _import_rows(s, v, IMPORT_RESULTS, request)
@@ -183,7 +186,8 @@ def _reject(v: RecordValidation, record: ParsedRow, field_name: str, reason: str
     v.reject(record, RowError(label, value, f"Cột '{label}': {reason}"))
 
 
-def _utc(moment: datetime, zone: ZoneInfo) -> datetime:
+def _local_moment(moment: datetime, zone: ZoneInfo) -> datetime:
+    """A naive local time from a workbook, made aware in the engine's time zone."""
     return moment.replace(tzinfo=zone)
 
 
@@ -220,7 +224,7 @@ class _SampleWriter:
     def _create(self, record: ParsedRow, code: str, kind: str, ref: PersonRef) -> None:
         pooled = kind == KIND_POOLED
         new = NewSample(code=code, kind=kind,
-                        taken_at=_utc(record.get("taken_at"), self.zone),
+                        taken_at=_local_moment(record.get("taken_at"), self.zone),
                         person=None if pooled else ref, members=(ref,) if pooled else (),
                         site=record.get("site"), team=record.get("team"))
         try:
@@ -263,7 +267,7 @@ def _write_results(s: Session, v: RecordValidation, request: ImportRequest, zone
         earlier = seen.setdefault(code, record)
         result_at = record.get("result_at")
         new = NewResult(str(record.get("result")), record.get("ct_value"),
-                        _utc(result_at, zone) if result_at else None)
+                        _local_moment(result_at, zone) if result_at else None)
         if earlier is not record and earlier.get("result") != new.result:
             _reject(v, record, "result", f"mẫu '{code}' có kết quả khác ở dòng {earlier.row}")
             continue

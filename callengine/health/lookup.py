@@ -4,8 +4,8 @@ No oracle: "no such code" and "the code is someone else's" give the same answer 
 same work. Every lookup reads the sample by code (a dummy code when the code cannot be one)
 and a decoy sample (the first one stored), reads the phones of the person of the sample found,
 or of the decoy when none is, and compares the given number with each of them and with a
-dummy number, with hmac.compare_digest on the normalised values. The answer is a code; the page
-words it (LOOKUP_TEXTS).
+dummy number, with hmac.compare_digest on the normalised values. The answer is a code; the
+page words it (LOOKUP_TEXTS).
 
 Limits: lookups are counted from the audit log per client address and per phone, the phone
 kept there only as a keyed hash (never the number itself).

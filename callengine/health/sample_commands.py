@@ -7,9 +7,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 EPILOG = """\
 exit status: 0 every row imported (or blank); 1 imported, but some rows or sheets were
@@ -45,7 +43,7 @@ def cmd_import(args) -> int:
         import_results,
         import_samples,
     )
-    from callengine.importer.error_book import write_error_workbook
+    from callengine.importer.commands import print_report
     from callengine.importer.records import format_report
     from callengine.importer.service import UnreadableFiles
     from callengine.settings import load_settings
@@ -63,12 +61,7 @@ def cmd_import(args) -> int:
         return 2
     finally:
         db.dispose()
-    if args.errors_out:
-        write_error_workbook(report, Path(args.errors_out))
-    if args.json:
-        print(json.dumps(report.to_json(), ensure_ascii=False))
-    else:
-        title = "Danh sách mẫu" if samples else "Kết quả xét nghiệm"
-        print(format_report(report, title, SAMPLE_COUNT_LABELS if samples
-                            else RESULT_COUNT_LABELS, args.errors_out))
-    return report.exit_code
+    title = "Danh sách mẫu" if samples else "Kết quả xét nghiệm"
+    labels = SAMPLE_COUNT_LABELS if samples else RESULT_COUNT_LABELS
+    return print_report(report, args, lambda: format_report(report, title, labels,
+                                                            args.errors_out))

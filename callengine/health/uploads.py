@@ -16,15 +16,14 @@ from typing import Sequence
 from callengine.casework.errors import NotAllowedNow, NotFound
 from callengine.health.imports import ImportRequest, import_results, import_samples
 from callengine.importer.error_book import write_error_workbook
-from callengine.importer.limits import Limits, check_archive, check_request
+from callengine.importer.limits import Limits
 from callengine.importer.records import RecordReport
 from callengine.importer.uploads import (
     PREVIEW_ID,
     Source,
-    display_name,
+    checked_uploads,
     remove_folder,
     save_uploads,
-    source_size,
     stored_sources,
 )
 from callengine.store.db import Database
@@ -63,11 +62,7 @@ def _keep(settings, kind: str, uploads: Sequence[tuple[str, Source]],
     """Check an upload against the limits (UploadRefused) and keep it in a new folder."""
     if kind not in KINDS:
         raise NotFound("Loại tệp không hợp lệ.")
-    named = [(display_name(name), source) for name, source in uploads]
-    limits = Limits.from_settings(settings)
-    check_request([(name, source_size(source)) for name, source in named], limits)
-    for name, source in named:
-        check_archive(name, source, limits)
+    named = checked_uploads(uploads, Limits.from_settings(settings))
     upload_id = secrets.token_urlsafe(16)
     folder = _folder(settings, upload_id)
     save_uploads(folder, named)

@@ -23,6 +23,7 @@ from callengine.health.errors import InvalidForm, NotFound
 from callengine.importer.text import fold
 from callengine.paging import InvalidCursor, Page, decode_cursor, page_of
 from callengine.phones import InvalidPhone, normalize_phone
+from callengine.places import place_codes
 from callengine.store.db import Database
 from callengine.store.venues import VENUE_KINDS, RetiredVenueToken, Venue
 
@@ -176,6 +177,7 @@ def venue_values(raw: Mapping[str, Any]) -> dict[str, Any]:
     values["stay_minutes"] = _stay(raw, errors)
     if errors:
         raise InvalidForm(errors)
+    values.update(place_codes(values.get("district"), values.get("commune")))
     return values
 
 

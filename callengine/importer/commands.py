@@ -97,20 +97,6 @@ def cmd_import(args) -> int:
                                                              args.errors_out))
 
 
-def print_report(report, args, summary) -> int:
-    """The end of an import command: the error workbook (--errors-out), the report as JSON
-    (--json) or the Vietnamese `summary()`, and the exit code (1: some rows rejected)."""
-    from callengine.importer.error_book import write_error_workbook
-
-    if args.errors_out:
-        write_error_workbook(report, Path(args.errors_out))
-    if args.json:
-        print(json.dumps(report.to_json(), ensure_ascii=False))
-    else:
-        print(summary())
-    return 1 if report.errors else 0
-
-
 def _n(number: int) -> str:
     """Vietnamese thousands separator: 12.345."""
     return f"{number:,}".replace(",", ".")
@@ -131,6 +117,13 @@ def format_summary(report, list_date: date, errors_out: str | None = None) -> st
     for inferred in report.inferred:
         lines.append(f"  Trang '{inferred.sheet}' ({inferred.file}) không có cột phân loại: đã "
                      f"suy ra {CATEGORY_NAMES_VI[inferred.category]} từ '{inferred.evidence}'")
+    return "\n".join(lines + issue_lines(report, errors_out))
+
+
+def issue_lines(report, errors_out: str | None = None) -> list[str]:
+    """The end of an import's summary: sheets not imported, rejected rows (the first
+    MAX_ERRORS_SHOWN), where the error workbook went, and whether it was a dry run."""
+    lines = []
     row_errors = [e for e in report.errors if e.row is not None]
     sheet_errors = [e for e in report.errors if e.row is None]
     if sheet_errors:
@@ -147,7 +140,21 @@ def format_summary(report, list_date: date, errors_out: str | None = None) -> st
         lines.append(f"Các dòng bị từ chối đã ghi vào {errors_out}")
     if report.dry_run:
         lines.append("Chạy thử (--dry-run): chưa ghi gì vào cơ sở dữ liệu.")
-    return "\n".join(lines)
+    return lines
+
+
+def print_report(report, args, summary) -> int:
+    """The end of an import command: the error workbook (--errors-out), the report as JSON
+    (--json) or the Vietnamese `summary()`, and the exit code (1: some rows rejected)."""
+    from callengine.importer.error_book import write_error_workbook
+
+    if args.errors_out:
+        write_error_workbook(report, Path(args.errors_out))
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        print(summary())
+    return 1 if report.errors else 0
 
 
 def cmd_people(args) -> int:

@@ -16,6 +16,7 @@ from typing import BinaryIO, Protocol, Sequence
 from callengine.cells import xlsx_cell
 from callengine.importer.service import ERROR_SUMMARY_HEADER, ImportIssue, RejectedRow
 from callengine.importer.text import plain
+from callengine.private_files import private_output
 
 SUMMARY_TITLE = "Tổng hợp lỗi"
 SUMMARY_COLUMNS = ERROR_SUMMARY_HEADER
@@ -38,6 +39,9 @@ class HasRejections(Protocol):
 def write_error_workbook(report: HasRejections, path: Path | BinaryIO) -> int:
     """Write the error workbook to a file or a stream; returns the rejected rows written."""
     from openpyxl import Workbook
+
+    if isinstance(path, (str, Path)):
+        private_output(Path(path))  # the rows hold names and phones: owner only
 
     book = Workbook()
     summary = book.active

@@ -12,6 +12,7 @@ from typing import IO, Iterator
 from sqlalchemy import select
 
 from callengine.cells import csv_value, storable, xlsx_cell
+from callengine.private_files import private_output
 from callengine.store.db import Database
 from callengine.store.models import Person
 
@@ -65,6 +66,8 @@ def export_people(db: Database, fmt: str, path: Path | IO[bytes],
     binary stream); returns the number of people."""
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r} is not one of {FORMATS}")
+    if isinstance(path, (str, Path)):
+        private_output(Path(path))  # health data: readable by its owner only
     if fmt == "csv":
         return _write_csv(db, Path(path), filters)  # type: ignore[arg-type]
     return _write_xlsx(db, path, filters)

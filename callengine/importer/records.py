@@ -30,10 +30,12 @@ from sqlalchemy.orm import Session
 
 from callengine.importer.dates import InvalidDate, parse_date
 from callengine.importer.headers import HEADER_SEARCH_ROWS
+from callengine.importer.limits import Limits
 from callengine.importer.reader import Sheet, UnreadableFile, Workbook, read_file
 from callengine.importer.rows import RowError
 from callengine.importer.service import (
     ERROR_SUMMARY_HEADER,
+    FileTotals,
     ImportIssue,
     ImportSource,
     RejectedRow,
@@ -215,7 +217,7 @@ class RecordFile:
 
 
 @dataclass
-class RecordValidation:
+class RecordValidation(FileTotals):
     """Phase 1's result (and phase 2's rejections): nothing is written by it."""
 
     spec: RecordSpec
@@ -242,28 +244,18 @@ class RecordValidation:
         self.rejected_rows.append(RejectedRow(file, sheet, row, list(cells), header_cells,
                                               tuple(e.reason for e in errors)))
 
-    @property
-    def rows(self) -> int:
-        return sum(f.rows for f in self.files)
-
-    @property
-    def rejected(self) -> int:
-        return sum(f.rejected for f in self.files)
-
-    @property
-    def skipped(self) -> int:
-        return sum(f.skipped for f in self.files)
 
 
-def read_records(sources: Iterable[ImportSource | Path | str],
-                 spec: RecordSpec) -> RecordValidation:
-    """Read and parse every file; UnreadableFiles if any cannot be imported at all."""
+def read_records(sources: Iterable[ImportSource | Path | str], spec: RecordSpec, *,
+                 limits: Limits | None = None) -> RecordValidation:
+    """Read and parse every file within `limits` (the import_max_* settings); UnreadableFiles
+    if any cannot be imported at all."""
     validation = RecordValidation(spec)
     problems: list[UnreadableFile] = []
     for source in sources:
         source = source if isinstance(source, ImportSource) else ImportSource(Path(source))
         try:
-            _read_book(read_file(source.path, source.name), validation)
+            _read_book(read_file(source.path, source.name, limits=limits), validation)
         except UnreadableFile as exc:
             problems.append(exc)
     if problems:
@@ -372,30 +364,16 @@ def import_records(db: Database, validation: RecordValidation, write: Writer, *,
 
 
 def format_report(report: RecordReport, title: str, labels: Mapping[str, str],
-                  errors_out: str | None = None, max_errors: int = 50) -> str:
+                  errors_out: str | None = None) -> str:
     """The Vietnamese summary a CLI prints; `labels` names each count ("created": "Mẫu mới")."""
+    from callengine.importer.commands import issue_lines
+
     lines = [f"{title}: đã đọc {_n(report.rows)} dòng từ {len(report.files)} tệp."]
     rows = [(labels.get(k, k), v) for k, v in report.counts.items()]
     rows += [("Dòng bị từ chối", report.rejected), ("Dòng trống bỏ qua", report.skipped)]
     width = max(len(label) for label, _ in rows) + 1
     lines += [f"  {label + ':':<{width}} {_n(value)}" for label, value in rows]
-    sheet_errors = [e for e in report.errors if e.row is None]
-    row_errors = [e for e in report.errors if e.row is not None]
-    if sheet_errors:
-        lines.append("Trang không được nhập:")
-        lines += [f"  {e.file}: {e.reason}" for e in sheet_errors]
-    if row_errors:
-        lines.append("Dòng bị từ chối (sửa trong tệp rồi nhập lại):")
-        lines += [f"  {e.file} › {e.sheet} › dòng {e.row}: {e.reason}"
-                  for e in row_errors[:max_errors]]
-        if len(row_errors) > max_errors:
-            lines.append(f"  ... và {_n(len(row_errors) - max_errors)} lỗi khác "
-                         "(xem đủ bằng --errors-out hoặc --json)")
-    if errors_out:
-        lines.append(f"Các dòng bị từ chối đã ghi vào {errors_out}")
-    if report.dry_run:
-        lines.append("Chạy thử (--dry-run): chưa ghi gì vào cơ sở dữ liệu.")
-    return "\n".join(lines)
+    return "\n".join(lines + issue_lines(report, errors_out))
 
 
 def _n(number: int) -> str:

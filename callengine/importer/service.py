@@ -123,17 +123,10 @@ class FileSummary:
     updated: int = 0
 
 
-@dataclass
-class Validation:
-    """Phase 1's result: accepted records, rejections and counts. Nothing written yet."""
+class FileTotals:
+    """Rows, rejected and skipped rows over `self.files` (a validation's counts)."""
 
-    list_date: date
-    category: str | None
-    files: list[FileSummary] = field(default_factory=list)
-    records: list[Located] = field(default_factory=list)
-    issues: list[ImportIssue] = field(default_factory=list)
-    rejected_rows: list[RejectedRow] = field(default_factory=list)
-    inferred: list[InferredClass] = field(default_factory=list)
+    files: list
 
     @property
     def rows(self) -> int:
@@ -146,6 +139,19 @@ class Validation:
     @property
     def skipped(self) -> int:
         return sum(f.skipped for f in self.files)
+
+
+@dataclass
+class Validation(FileTotals):
+    """Phase 1's result: accepted records, rejections and counts. Nothing written yet."""
+
+    list_date: date
+    category: str | None
+    files: list[FileSummary] = field(default_factory=list)
+    records: list[Located] = field(default_factory=list)
+    issues: list[ImportIssue] = field(default_factory=list)
+    rejected_rows: list[RejectedRow] = field(default_factory=list)
+    inferred: list[InferredClass] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

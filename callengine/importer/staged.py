@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from callengine.clock import from_db, to_db
 from callengine.errors import CallengineError
 from callengine.importer.error_book import write_error_workbook
-from callengine.importer.limits import Limits, check_archive, check_request
+from callengine.importer.limits import Limits
 from callengine.importer.progress import Listener
 from callengine.importer.service import (
     ImportReport,
@@ -48,12 +48,11 @@ from callengine.importer.service import (
 from callengine.importer.uploads import (
     PREVIEW_ID,
     Source,
-    display_name,
+    checked_uploads,
     imports_root,
     preview_folder,
     remove_folder,
     save_uploads,
-    source_size,
     stored_sources,
 )
 from callengine.settings import Settings
@@ -121,11 +120,8 @@ def stage(db: Database, uploads: Sequence[tuple[str, Source]], *, list_date: dat
           category: str | None, actor: str, now: datetime, settings: Settings,
           on_progress: Listener | None = None) -> Preview:
     """Check, store and validate an upload; record and return its preview (nothing imported)."""
-    named = [(display_name(name), source) for name, source in uploads]
     limits = Limits.from_settings(settings)
-    check_request([(name, source_size(source)) for name, source in named], limits)
-    for name, source in named:
-        check_archive(name, source, limits)
+    named = checked_uploads(uploads, limits)
     preview_id = secrets.token_urlsafe(16)
     folder = preview_folder(settings.data_dir, preview_id)
     sources = save_uploads(folder, named)

@@ -15,7 +15,7 @@ import unicodedata
 from pathlib import Path
 from typing import Sequence
 
-from callengine.importer.limits import name_suffix
+from callengine.importer.limits import Limits, check_archive, check_request, name_suffix
 from callengine.importer.service import ImportSource
 
 Source = bytes | Path  # an upload's content, or a file holding it
@@ -37,6 +37,17 @@ def display_name(original: str) -> str:
         suffix = name_suffix(name)
         name = name[:MAX_NAME - len(suffix)] + suffix
     return name or UNNAMED
+
+
+def checked_uploads(uploads: Sequence[tuple[str, Source]],
+                    limits: Limits) -> list[tuple[str, Source]]:
+    """The uploads under their display names, once each passes the upload limits
+    (UploadRefused otherwise: nothing is stored)."""
+    named = [(display_name(name), source) for name, source in uploads]
+    check_request([(name, source_size(source)) for name, source in named], limits)
+    for name, source in named:
+        check_archive(name, source, limits)
+    return named
 
 
 def source_size(source: Source) -> int:

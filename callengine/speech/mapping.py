@@ -36,8 +36,8 @@ _STAFF = r"(?:cán bộ|bác sĩ|bác sỹ|y tá|y sĩ|nhân viên|người|ai �
 CALLBACK_PATTERNS = tuple(re.compile(p) for p in (
     r"\b(?:gọi|kêu|điện) lại\b",
     r"\bgọi (?:cho|giùm|giúp|dùm) (?:tôi|tui|em|con|cháu|bác|mình)\b",
-    rf"\b(?:gặp|nói chuyện với|nói chuyện|nói với|kết nối với|chuyển máy cho|chuyển cho|"
-    rf"kêu|biểu) (?:\w+ )?{_STAFF}\b",
+    (rf"\b(?:gặp|nói chuyện với|nói chuyện|nói với|kết nối với|chuyển máy cho|chuyển cho|"
+     rf"kêu|biểu) (?:\w+ )?{_STAFF}\b"),
     r"\b(?:cần|muốn|xin) (?:được )?tư vấn\b",
 ))
 

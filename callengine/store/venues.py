@@ -30,6 +30,10 @@ class Venue(Base):
     address: Mapped[str] = mapped_column(String(300), default="")
     district: Mapped[str | None] = mapped_column(String(100))
     commune: Mapped[str | None] = mapped_column(String(100))
+    # The official codes of the written district and commune (callengine/places).
+    district_code: Mapped[str | None] = mapped_column(String(10))
+    commune_code: Mapped[str | None] = mapped_column(String(10), index=True)
+    new_commune_code: Mapped[str | None] = mapped_column(String(10), index=True)
     kind: Mapped[str] = mapped_column(String(20), default="other")  # one of VENUE_KINDS
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_phone: Mapped[str | None] = mapped_column(String(20))  # E.164

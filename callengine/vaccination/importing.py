@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from callengine.clock import to_db
 from callengine.importer.dates import parse_date
+from callengine.importer.limits import Limits
 from callengine.importer.records import (
     Column,
     InvalidValue,
@@ -167,5 +168,6 @@ def import_doses(db: Database, sources: Iterable[ImportSource | Path | str], *,
                  dry_run: bool = False) -> RecordReport:
     """Read every file (UnreadableFiles if one cannot be read), then store the doses that
     pass, in one transaction; the report lists the rows refused and why."""
-    validation = read_records(sources, dose_spec(local_today(now, settings)))
+    validation = read_records(sources, dose_spec(local_today(now, settings)),
+                              limits=Limits.from_settings(settings))
     return import_records(db, validation, _Writer(settings, now, actor), dry_run=dry_run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import stat
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -112,6 +113,7 @@ def test_the_error_workbook_holds_rejected_rows_as_they_were_and_can_be_fixed(sq
                       "Lê Thị Mẫu,0912000103,F7,-giáo viên\n", encoding="utf-8")
     errors = tmp_path / "loi.xlsx"
     main(["import", str(source), *DATE, "--errors-out", str(errors)])
+    assert stat.S_IMODE(errors.stat().st_mode) == 0o600  # names and phones: owner only
     result = load_workbook(errors)
     assert result.sheetnames == ["Tổng hợp lỗi", "Xã Thử"]
     rows = [list(r) for r in result["Xã Thử"].iter_rows(values_only=True)]
@@ -139,6 +141,7 @@ def test_people_export_as_csv_has_the_columns_staff_need(sqlite_url, tmp_path, c
     main(["import", str(wb.districts(tmp_path)), *DATE])
     path = tmp_path / "people.csv"
     assert main(["people", "export", "--format", "csv", str(path)]) == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # health data: owner only
     assert "4 người" in capsys.readouterr().out
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
     assert list(rows[0])[:10] == ["full_name", "phone", "alt_phones", "national_id",

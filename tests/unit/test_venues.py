@@ -159,3 +159,22 @@ def test_check_in_settings_defaults_and_a_public_address_without_its_slash():
     assert settings.public_url == "https://khaibao.example.vn"
     assert (settings.checkin_retention_days, settings.venue_stay_minutes) == (30, 60)
     assert settings.checkin_rates == ((30, 600.0), (600, 600.0))
+
+
+def test_a_venue_keeps_the_official_codes_of_its_commune_however_it_is_written(db):
+    from callengine.places import place_codes
+    from callengine.store.venues import Venue
+
+    first = _create(db, district="H. Hoằng Hóa", commune="X. Hoằng Quỳ")
+    second = _create(db, name="Quán Bà Tư", district="huyện Hoằng Hóa", commune="xã Hoằng Quỳ")
+    expected = place_codes("Hoằng Hóa", "Hoằng Quỳ")
+    assert expected["commune_code"] is not None
+    with db.session() as s:
+        for venue_id in (first.id, second.id):
+            venue = s.get(Venue, venue_id)
+            assert (venue.district_code, venue.commune_code, venue.new_commune_code) == (
+                expected["district_code"], expected["commune_code"],
+                expected["new_commune_code"])
+    update_venue(db, first.id, {**MARKET, "district": "Nga Sơn", "commune": "Mặt Trăng"})
+    with db.session() as s:
+        assert s.get(Venue, first.id).commune_code is None  # matches nothing: kept as written
