@@ -8,6 +8,8 @@ risk assessment) by appending a template name there.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -30,6 +32,8 @@ ADMIN = roles_required("admin")
 PAGE_SIZE = 50
 RECENT_CHECKINS = 50
 VENUE_SECTIONS = ["venues/_details.html", "venues/_checkins.html"]
+VENUE_SECTION_CONTEXT: list[Callable[[VenueView], dict]] = []  # each section's own values
+ON_ROTATE: list[Callable[[int], None]] = []  # other links of a venue, renewed with its QR code
 RECORD_PAGES["checkin"] = ("venues.checkin", "checkin_id")  # a declaration flag's record
 
 
@@ -112,10 +116,12 @@ def edit(venue_id: int):
 
 
 def _detail_page(venue: VenueView, rotate_form: RotateForm, status: int = 200):
+    extra = {key: value for provide in VENUE_SECTION_CONTEXT
+             for key, value in provide(venue).items()}
     return render_template(
         "venues/detail.html", venue=venue, link=_public_link(venue), rotate_form=rotate_form,
         checkins=recent_checkins(context().db, venue.id, limit=RECENT_CHECKINS),
-        declaration_labels=DECLARATION_LABELS, sections=VENUE_SECTIONS), status
+        declaration_labels=DECLARATION_LABELS, sections=VENUE_SECTIONS, **extra), status
 
 
 @bp.get("/<int:venue_id>")
@@ -154,6 +160,8 @@ def rotate(venue_id: int):
     if not form.validate_on_submit():
         return _detail_page(venue, form, 422)
     rotate_token(context().db, venue_id, now=context().clock.now())
+    for renew in ON_ROTATE:
+        renew(venue_id)
     audit_event("venue.rotate_token", object_type="venue", object_id=venue_id)
     flash(_("The venue has a new QR code. Print the new poster and replace the old ones."),
           "success")

@@ -55,6 +55,7 @@ class AssessmentView:
     band: Band
     submitted_at: datetime
     submitted_by: str
+    alerts: tuple[str, ...] = ()  # criteria that scored component_alert points or more
 
     @property
     def flagged(self) -> bool:
@@ -94,6 +95,12 @@ def _chosen(criteria: CriteriaSet, answers: Mapping[str, Any]) -> dict[str, int]
     return points
 
 
+def _alerts(criteria: CriteriaSet, answers: Mapping[str, Any]) -> tuple[str, ...]:
+    chosen = ((c, c.option(answers.get(c.id) or "")) for c in criteria.criteria)
+    return tuple(c.id for c, option in chosen
+                 if option is not None and option.points >= criteria.component_alert)
+
+
 def band_of(criteria: CriteriaSet, index: float, alerts: tuple[str, ...]) -> Band:
     band = next(b for b in criteria.bands if b.holds(index))
     if band.requires_no_component_alert and alerts:
@@ -106,7 +113,7 @@ def score(criteria: CriteriaSet, answers: Mapping[str, Any]) -> Score:
     points = _chosen(criteria, answers)
     total = sum(points.values())
     index = round(total * 100 / criteria.max_points, 2)
-    alerts = tuple(cid for cid, p in points.items() if p >= criteria.component_alert)
+    alerts = _alerts(criteria, answers)
     return Score(total, index, band_of(criteria, index, alerts), alerts)
 
 
@@ -169,9 +176,11 @@ def risk_url(public_url: str, token: str) -> str:
 def _view(row: RiskAssessment, criteria: CriteriaSet) -> AssessmentView:
     band = next((b for b in criteria.bands if b.code == row.band), None) \
         or Band(row.band, row.band, "", 0, 0)
+    answers = dict(row.answers)
     return AssessmentView(row.id, row.venue_id, row.criteria_id, row.criteria_version,
-                          dict(row.answers), row.points, row.index_percent, band,
-                          from_db(row.submitted_at), row.submitted_by)
+                          answers, row.points, row.index_percent, band,
+                          from_db(row.submitted_at), row.submitted_by,
+                          _alerts(criteria, answers))
 
 
 def submitter(raw: Any) -> str:
