@@ -16,6 +16,8 @@ from flask_babel import gettext as _
 from callengine.health.checkins import DECLARATION_LABELS, get_checkin, recent_checkins
 from callengine.health.errors import InvalidForm, NotFound
 from callengine.health.poster import PosterError, render_poster
+from callengine.health.risk import FLAGGED_BANDS, latest_bands
+from callengine.health.risk_criteria import default_criteria
 from callengine.health.venues import (
     VenueView, checkin_url, create_venue, get_venue, list_venues, rotate_token, update_venue,
 )
@@ -62,8 +64,10 @@ def index():
         flash(str(error), "error")
         return render_template("venues/index.html", form=form, venues=(), next=None), 400
     audit_event("venue.list", results=len(page.items))
+    bands = latest_bands(context().db, [venue.id for venue in page.items])
     return render_template("venues/index.html", form=form, venues=page.items, next=page.next,
-                           query=query)
+                           query=query, risk_bands=bands, flagged_bands=FLAGGED_BANDS,
+                           risk_criteria=default_criteria())
 
 
 def _form_page(form: VenueForm, venue: VenueView | None, status: int = 200):
