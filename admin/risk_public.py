@@ -95,7 +95,7 @@ def submit(token: str):
         return _message(400, EXPIRED)
     answers = {c.id: request.form.get(c.id, "") for c in default_criteria().criteria}
     try:
-        by = submitter(request.form.get("submitted_by"))
+        by = submitter(answers, request.form.get("submitted_by"))
         ctx = context()
         saved = record_assessment(ctx.db, venue.id, answers, submitted_by=by,
                                   now=ctx.clock.now(), actor=actor())

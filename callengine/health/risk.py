@@ -183,13 +183,22 @@ def _view(row: RiskAssessment, criteria: CriteriaSet) -> AssessmentView:
                           _alerts(criteria, answers))
 
 
-def submitter(raw: Any) -> str:
-    """Who fills the form in (the business's contact), or InvalidForm."""
+def submitter(answers: Mapping[str, Any], raw: Any,
+              criteria: CriteriaSet | None = None) -> str:
+    """Who fills the public form in (the business's contact), checked with the answers:
+    InvalidForm names every missing or bad item at once."""
+    errors: dict[str, str] = {}
+    try:
+        score(criteria or default_criteria(), answers)
+    except InvalidForm as error:
+        errors.update(error.errors)
     text = " ".join(str(raw or "").split())
     if not text:
-        raise InvalidForm({"submitted_by": "Hãy nhập họ tên hoặc số điện thoại người đánh giá."})
-    if len(text) > MAX_SUBMITTER:
-        raise InvalidForm({"submitted_by": f"Người đánh giá dài quá {MAX_SUBMITTER} ký tự."})
+        errors["submitted_by"] = "Hãy nhập họ tên hoặc số điện thoại người đánh giá."
+    elif len(text) > MAX_SUBMITTER:
+        errors["submitted_by"] = f"Người đánh giá dài quá {MAX_SUBMITTER} ký tự."
+    if errors:
+        raise InvalidForm(errors)
     return text
 
 
