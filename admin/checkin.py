@@ -44,8 +44,11 @@ def configure(app: Flask) -> None:
     csrf(app).exempt(bp)
 
 
-def _message(status: int, text: str, retry: int | None = None):
-    response = make_response(render_template("checkin/message.html", message=text), status)
+def message_page(status: int, text: str, retry: int | None = None, *,
+                 heading: str = "Khai báo y tế"):
+    """A public page that only says something (why not, wait, expired), in Vietnamese."""
+    response = make_response(render_template("checkin/message.html", message=text,
+                                             heading=heading), status)
     if retry:
         response.headers["Retry-After"] = str(retry)
     return response
@@ -77,7 +80,7 @@ def form(token: str):
     """The check-in form of the venue this code names, or why there is none."""
     venue = _venue(token)
     if isinstance(venue, tuple):
-        return _message(*venue)
+        return message_page(*venue)
     phone = _remembered_phone()
     return _form(venue, {"phone": phone, "remember": bool(phone)}, {})
 
@@ -109,15 +112,15 @@ def submit(token: str):
     """Record the check-in (a repeat within 30 minutes is merged) and thank the visitor."""
     venue = _venue(token)
     if isinstance(venue, tuple):
-        return _message(*venue)
+        return message_page(*venue)
     wait = _throttled(venue.id)
     if wait:
-        return _message(429, BUSY, wait)
+        return message_page(429, BUSY, wait)
     try:
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError:
         audit_event(CHECKIN_REFUSED, object_type="venue", object_id=venue.id, reason="csrf")
-        return _message(400, EXPIRED)
+        return message_page(400, EXPIRED)
     try:
         visitor = read_visitor(request.form)
     except InvalidForm as error:

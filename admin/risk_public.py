@@ -21,6 +21,7 @@ from callengine.health.risk_criteria import default_criteria
 from callengine.health.venues import TOKEN_INACTIVE, TOKEN_ROTATED, VenueView
 from callengine.throttle import retry_after
 from admin.access import public
+from admin.checkin import message_page
 from admin.context import actor, audit_event, client_address, context
 from admin.security import csrf
 
@@ -35,15 +36,16 @@ EXPIRED = "Trang đánh giá đã hết hạn. Xin tải lại trang rồi gửi
 BUSY = "Có quá nhiều lượt gửi đánh giá. Xin đợi một lúc rồi gửi lại."
 
 
+HEADING = "Đánh giá nguy cơ lây nhiễm"
+
+
 def configure(app: Flask) -> None:
+    """The form checks its own CSRF token (to answer in its own words)."""
     csrf(app).exempt(bp)
 
 
 def _message(status: int, text: str, retry: int | None = None):
-    response = make_response(render_template("risk/message.html", message=text), status)
-    if retry:
-        response.headers["Retry-After"] = str(retry)
-    return response
+    return message_page(status, text, retry, heading=HEADING)
 
 
 def _venue(token: str) -> VenueView | tuple[int, str]:

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import inspect
 
-from callengine.store.db import MIGRATIONS, make_engine
+from callengine.store.db import make_engine
 from callengine.store.risk import RiskAssessment, VenueRiskToken
+from tests.unit.test_venues_schema import _migrate
 
 TABLES = ("venue_risk_tokens", "risk_assessments")
-
-
-def _migrate(engine, action, revision) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        action(config, revision)
 
 
 def test_the_migration_creates_the_models_tables_and_removes_them(database_url):
