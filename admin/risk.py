@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from callengine.health.errors import InvalidForm, NotFound
 from callengine.health.risk import (
-    flagged_venues, rotate_risk_token, record_assessment, risk_token, risk_url, venue_history,
+    flagged_venues, record_assessment, risk_token, risk_url, rotate_risk_token, venue_history,
 )
 from callengine.health.risk_criteria import default_criteria
 from callengine.health.venues import VenueView, get_venue

@@ -1,6 +1,6 @@
 """The public risk self-assessment /v/<token>/risk: no account, Vietnamese, no JavaScript.
 
-A business reaches it from its own link (shown on its venue page and poster), answers each
+A business reaches it from its own link (given by staff from its venue page), answers each
 criterion and reads its score, band and what it must do. The form checks its own CSRF token
 (to answer in its own words) and shares the check-in page's throttle: limits per client
 address (from the audit log) and per venue answer 429.
@@ -27,15 +27,13 @@ from admin.security import csrf
 
 bp = Blueprint("risk_public", __name__)
 NOT_THERE = {
-    TOKEN_ROTATED: (410, "Đường dẫn đánh giá này đã được thay bằng đường dẫn mới. Xin dùng "
-                         "đường dẫn trên áp phích mới hoặc hỏi cơ quan y tế."),
+    TOKEN_ROTATED: (410, "Đường dẫn đánh giá này đã được thay bằng đường dẫn mới. Xin hỏi "
+                         "cơ quan y tế đường dẫn mới."),
     TOKEN_INACTIVE: (410, "Địa điểm này đã ngừng hoạt động trên hệ thống."),
 }
 UNKNOWN = (404, "Không tìm thấy cơ sở của đường dẫn này. Xin kiểm tra lại đường dẫn.")
 EXPIRED = "Trang đánh giá đã hết hạn. Xin tải lại trang rồi gửi lại."
 BUSY = "Có quá nhiều lượt gửi đánh giá. Xin đợi một lúc rồi gửi lại."
-
-
 HEADING = "Đánh giá nguy cơ lây nhiễm"
 
 

@@ -159,7 +159,8 @@ def test_the_high_risk_list_keeps_venues_whose_latest_band_is_high(db):
     far = _venue(db, "Nhà máy Đức", district="Sầm Sơn")
     for venue in (mill, shop, mended, far):
         record_assessment(db, venue.id, worst(), submitted_by="x", now=NOW)
-    record_assessment(db, shop.id, answers_worth(60, spread=False), submitted_by="x", now=NOW)  # high
+    high = answers_worth(60, spread=False)
+    record_assessment(db, shop.id, high, submitted_by="x", now=NOW)
     record_assessment(db, mended.id, best(), submitted_by="x", now=NOW)  # fixed since
     page = flagged_venues(db, district="Đông Sơn", limit=1)
     assert [item.venue.name for item in page.items] == ["Cửa hàng Bình An"]
