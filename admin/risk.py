@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import format_decimal, gettext as _
 
 from callengine.health.errors import InvalidForm, NotFound
 from callengine.health.risk import (
@@ -70,8 +70,8 @@ def assess(venue_id: int):
         return _form_page(venue, request.form.to_dict(), error.errors, 422)
     audit_event("risk.assess", object_type="venue", object_id=venue_id,
                 assessment=saved.id, band=saved.band.code)
-    flash(_("Assessment saved: %(band)s (%(index).1f %%).", band=saved.band.label,
-            index=saved.index_percent), "error" if saved.flagged else "success")
+    flash(_("Assessment saved: %(band)s (%(index)s %%).", band=saved.band.label,
+            index=format_decimal(saved.index_percent)), "error" if saved.flagged else "success")
     if saved.alerts:
         flash(_("Components to fix first: %(names)s", names=", ".join(
             c.text for c in criteria.criteria if c.id in saved.alerts)), "error")

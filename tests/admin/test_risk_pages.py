@@ -68,7 +68,7 @@ def test_a_sent_assessment_shows_score_band_advice_and_is_kept(client, link, db,
     response = _send(client, link, worst())
     page = html.unescape(page_text(response))
     assert response.status_code == 200
-    assert "Nguy cơ rất cao" in page and "100.0 %" in page and "Không được hoạt động." in page
+    assert "Nguy cơ rất cao" in page and "100 %" in page and "Không được hoạt động." in page
     (kept,) = venue_history(db, venue.id)
     assert (kept.band.code, kept.submitted_by) == ("very_high", "Lê Văn Minh 0912345678")
     assert _actions(db) == ["risk.submit"]
@@ -138,7 +138,7 @@ def test_the_venue_page_shows_the_link_latest_result_and_history(client, signed_
     record_assessment(db, venue.id, worst(), submitted_by="Lê Văn Minh", now=NOW)
     record_assessment(db, venue.id, answers_worth(20), submitted_by="Lê Văn Minh", now=NOW)
     page = html.unescape(page_text(client.get(f"/venues/{venue.id}")))
-    assert "Nguy cơ thấp" in page and "20.0 %" in page and "100.0 %" in page
+    assert "Nguy cơ thấp" in page and "20 %" in page and "100 %" in page
     assert page.index("Nguy cơ thấp") < page.index("Nguy cơ rất cao")  # latest first
 
 
@@ -148,7 +148,7 @@ def test_staff_fill_in_the_form_for_a_venue(client, auth, signed_in, db, venue):
     response = auth.post(f"/venues/{venue.id}/risk", worst())
     assert response.status_code == 303
     page = html.unescape(page_text(client.get(response.headers["Location"])))
-    assert "Đã lưu bản đánh giá: Nguy cơ rất cao (100.0 %)." in page
+    assert "Đã lưu bản đánh giá: Nguy cơ rất cao (100 %)." in page
     (kept,) = venue_history(db, venue.id)
     assert kept.submitted_by == staff.username
     assert "risk.assess" in _actions(db)
