@@ -54,6 +54,20 @@ def message_page(status: int, text: str, retry: int | None = None, *,
     return response
 
 
+def refused_post(venue_id: int, wait: int | None, *, busy: str, expired: str, refused: str,
+                 heading: str = "Khai báo y tế"):
+    """The answer to a public form's POST that must stop here (over a limit: 429; no valid
+    CSRF token: 400, audited as `refused`), or None when it may go on."""
+    if wait:
+        return message_page(429, busy, wait, heading=heading)
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        audit_event(refused, object_type="venue", object_id=venue_id, reason="csrf")
+        return message_page(400, expired, heading=heading)
+    return None
+
+
 def _venue(token: str) -> VenueView | tuple[int, str]:
     found = find_by_token(context().db, token)
     if found.venue is not None:
@@ -113,14 +127,10 @@ def submit(token: str):
     venue = _venue(token)
     if isinstance(venue, tuple):
         return message_page(*venue)
-    wait = _throttled(venue.id)
-    if wait:
-        return message_page(429, BUSY, wait)
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError:
-        audit_event(CHECKIN_REFUSED, object_type="venue", object_id=venue.id, reason="csrf")
-        return message_page(400, EXPIRED)
+    stop = refused_post(venue.id, _throttled(venue.id), busy=BUSY, expired=EXPIRED,
+                        refused=CHECKIN_REFUSED)
+    if stop is not None:
+        return stop
     try:
         visitor = read_visitor(request.form)
     except InvalidForm as error:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, Flask, make_response, render_template, request
-from flask_wtf.csrf import ValidationError, validate_csrf
 
 from callengine.health.errors import InvalidForm
 from callengine.health.risk import (
@@ -21,7 +20,7 @@ from callengine.health.risk_criteria import default_criteria
 from callengine.health.venues import TOKEN_INACTIVE, TOKEN_ROTATED, VenueView
 from callengine.throttle import retry_after
 from admin.access import public
-from admin.checkin import message_page
+from admin.checkin import message_page, refused_post
 from admin.context import actor, audit_event, client_address, context
 from admin.security import csrf
 
@@ -42,8 +41,8 @@ def configure(app: Flask) -> None:
     csrf(app).exempt(bp)
 
 
-def _message(status: int, text: str, retry: int | None = None):
-    return message_page(status, text, retry, heading=HEADING)
+def _message(status: int, text: str):
+    return message_page(status, text, heading=HEADING)
 
 
 def _venue(token: str) -> VenueView | tuple[int, str]:
@@ -85,14 +84,10 @@ def submit(token: str):
     venue = _venue(token)
     if isinstance(venue, tuple):
         return _message(*venue)
-    wait = _throttled(venue.id)
-    if wait:
-        return _message(429, BUSY, wait)
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError:
-        audit_event(RISK_REFUSED, object_type="venue", object_id=venue.id, reason="csrf")
-        return _message(400, EXPIRED)
+    stop = refused_post(venue.id, _throttled(venue.id), busy=BUSY, expired=EXPIRED,
+                        refused=RISK_REFUSED, heading=HEADING)
+    if stop is not None:
+        return stop
     answers = {c.id: request.form.get(c.id, "") for c in default_criteria().criteria}
     try:
         by = submitter(answers, request.form.get("submitted_by"))
