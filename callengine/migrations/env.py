@@ -10,6 +10,7 @@ import callengine.store.venues  # noqa: F401  (registers its tables)
 import callengine.store.samples  # noqa: F401  (registers its tables)
 import callengine.store.vaccinations  # noqa: F401  (registers its table)
 import callengine.store.exposure  # noqa: F401  (registers its table)
+import callengine.store.risk  # noqa: F401  (registers its tables)
 from callengine.store.models import Base
 
 config = context.config
