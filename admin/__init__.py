@@ -24,6 +24,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     from admin import exposure  # a positive test's contacts, confirmed by a supervisor
     from admin.api import exposure as api_exposure  # noqa: F401
     from admin import checkin, venues  # venues and the public check-in
+    from admin import risk, risk_public  # the business risk self-assessment
+    from admin.api import risk as api_risk  # noqa: F401
     from admin import lookup, samples  # samples, results and the public result lookup
     from admin.api import (  # noqa: F401 (their routes are on api.bp)
         imports as api_imports, map as api_map, people as api_people, results as api_results,
@@ -41,6 +43,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     auth.configure(app)
     api.configure(app)  # the token principal, before the access check
     checkin.configure(app)
+    risk_public.configure(app)
     access.configure(app)
     errors.configure(app)
     upload_progress.configure(app)
@@ -49,6 +52,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
                       people.bp, calls.bp, campaign.bp, imports.bp, exports.bp, prompts.bp,
                       venues.bp,
                       checkin.bp,
+                      risk.bp,
+                      risk_public.bp,
                       samples.bp,
                       lookup.bp,
                       vaccinations.bp,

@@ -53,11 +53,28 @@ def configure(app: Flask) -> None:
     csrf(app).exempt(bp)
 
 
-def _message(status: int, text: str, retry: int | None = None):
-    response = make_response(render_template("checkin/message.html", message=text), status)
+def message_page(status: int, text: str, retry: int | None = None, *,
+                 heading: str = "Khai báo y tế"):
+    """A public page that only says something (why not, wait, expired), in Vietnamese."""
+    response = make_response(render_template("checkin/message.html", message=text,
+                                             heading=heading), status)
     if retry:
         response.headers["Retry-After"] = str(retry)
     return response
+
+
+def refused_post(venue_id: int, wait: int | None, *, busy: str, expired: str, refused: str,
+                 heading: str = "Khai báo y tế"):
+    """The answer to a public form's POST that must stop here (over a limit: 429; no valid
+    CSRF token: 400, audited as `refused`), or None when it may go on."""
+    if wait:
+        return message_page(429, busy, wait, heading=heading)
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        audit_event(refused, object_type="venue", object_id=venue_id, reason="csrf")
+        return message_page(400, expired, heading=heading)
+    return None
 
 
 def _venue(token: str) -> VenueView | tuple[int, str]:
@@ -86,7 +103,7 @@ def form(token: str):
     """The check-in form of the venue this code names, or why there is none."""
     venue = _venue(token)
     if isinstance(venue, tuple):
-        return _message(*venue)
+        return message_page(*venue)
     phone = _remembered_phone()
     return _form(venue, {"phone": phone, "remember": bool(phone)}, {})
 
@@ -118,15 +135,11 @@ def submit(token: str):
     """Record the check-in (a repeat within 30 minutes is merged) and thank the visitor."""
     venue = _venue(token)
     if isinstance(venue, tuple):
-        return _message(*venue)
-    wait = _throttled(venue.id)
-    if wait:
-        return _message(429, BUSY, wait)
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError:
-        audit_event(CHECKIN_REFUSED, object_type="venue", object_id=venue.id, reason="csrf")
-        return _message(400, EXPIRED)
+        return message_page(*venue)
+    stop = refused_post(venue.id, _throttled(venue.id), busy=BUSY, expired=EXPIRED,
+                        refused=CHECKIN_REFUSED)
+    if stop is not None:
+        return stop
     try:
         visitor = read_visitor(request.form)
     except InvalidForm as error:

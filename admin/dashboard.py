@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from callengine import campaign as campaign_service
 from callengine.campaign import Campaign
+from callengine.health.risk import flagged_count
 from callengine.labels import FIGURE_LABELS, NO_COMMUNE, NO_DISTRICT
 from callengine.reports import Dashboard, LiveFigures, dashboard, dashboard_live
 from callengine.reports.series import SeriesCache
@@ -66,6 +67,7 @@ def index():
         chart=outcome_chart(board.series), tiles=TILES, columns=TILES,
         figure_labels=FIGURE_LABELS, no_district=NO_DISTRICT, no_commune=NO_COMMUNE,
         flags_link=flags_link, coverage=by_district(coverage),
+        risk_flagged=flagged_count(context().db),
         coverage_total=province_total(coverage),
         refresh=current_app.config.get("DASHBOARD_REFRESH_SECONDS", REFRESH_SECONDS))
 

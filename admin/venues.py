@@ -8,6 +8,8 @@ risk assessment) by appending a template name there.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from flask import (
     Blueprint,
     abort,
@@ -23,6 +25,8 @@ from flask_babel import gettext as _
 from callengine.health.checkins import DECLARATION_LABELS, get_checkin, recent_checkins
 from callengine.health.errors import InvalidForm, NotFound
 from callengine.health.poster import PosterError, render_poster
+from callengine.health.risk import FLAGGED_BANDS, latest_bands
+from callengine.health.risk_criteria import default_criteria
 from callengine.health.venues import (
     VenueView,
     checkin_url,
@@ -45,6 +49,8 @@ ADMIN = roles_required("admin")
 PAGE_SIZE = 50
 RECENT_CHECKINS = 50
 VENUE_SECTIONS = ["venues/_details.html", "venues/_checkins.html"]
+VENUE_SECTION_CONTEXT: list[Callable[[VenueView], dict]] = []  # each section's own values
+ON_ROTATE: list[Callable[[int], object]] = []  # other links of a venue, renewed with its QR code
 RECORD_PAGES["checkin"] = ("venues.checkin", "checkin_id")  # a declaration flag's record
 
 
@@ -73,8 +79,10 @@ def index():
         flash(str(error), "error")
         return render_template("venues/index.html", form=form, venues=(), next=None), 400
     audit_event("venue.list", results=len(page.items))
+    bands = latest_bands(context().db, [venue.id for venue in page.items])
     return render_template("venues/index.html", form=form, venues=page.items, next=page.next,
-                           query=query)
+                           query=query, risk_bands=bands, flagged_bands=FLAGGED_BANDS,
+                           risk_criteria=default_criteria())
 
 
 def _form_page(form: VenueForm, venue: VenueView | None, status: int = 200):
@@ -127,10 +135,12 @@ def edit(venue_id: int):
 
 
 def _detail_page(venue: VenueView, rotate_form: RotateForm, status: int = 200):
+    extra = {key: value for provide in VENUE_SECTION_CONTEXT
+             for key, value in provide(venue).items()}
     return render_template(
         "venues/detail.html", venue=venue, link=_public_link(venue), rotate_form=rotate_form,
         checkins=recent_checkins(context().db, venue.id, limit=RECENT_CHECKINS),
-        declaration_labels=DECLARATION_LABELS, sections=VENUE_SECTIONS), status
+        declaration_labels=DECLARATION_LABELS, sections=VENUE_SECTIONS, **extra), status
 
 
 @bp.get("/<int:venue_id>")
@@ -169,6 +179,8 @@ def rotate(venue_id: int):
     if not form.validate_on_submit():
         return _detail_page(venue, form, 422)
     rotate_token(context().db, venue_id, now=context().clock.now())
+    for renew in ON_ROTATE:
+        renew(venue_id)
     audit_event("venue.rotate_token", object_type="venue", object_id=venue_id)
     flash(_("The venue has a new QR code. Print the new poster and replace the old ones."),
           "success")

@@ -173,6 +173,9 @@ class Settings:
     # The residents' result lookup (/r): tries per client address and per phone number.
     lookup_limit_client: str = "10 per 10 minutes"
     lookup_limit_phone: str = "5 per 10 minutes"
+    # The business risk self-assessment (/v/<token>/risk): forms sent per client and per venue.
+    risk_limit_client: str = "10 per 10 minutes"
+    risk_limit_venue: str = "20 per 1 hour"
 
     def on_engine_host(self, asterisk_path: Path) -> Path:
         """A path Asterisk uses (recordings, greetings), as the engine process sees it."""
@@ -198,6 +201,12 @@ class Settings:
         """(count, seconds) of check-ins allowed per client address and per venue."""
         return (parse_rate("checkin_limit_client", self.checkin_limit_client),
                 parse_rate("checkin_limit_venue", self.checkin_limit_venue))
+
+    @property
+    def risk_rates(self) -> tuple[tuple[int, float], tuple[int, float]]:
+        """(count, seconds) of risk self-assessments allowed per client address and venue."""
+        return (parse_rate("risk_limit_client", self.risk_limit_client),
+                parse_rate("risk_limit_venue", self.risk_limit_venue))
 
     @property
     def lookup_rates(self) -> tuple[tuple[int, float], tuple[int, float]]:
@@ -244,7 +253,8 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?\s*$", re.IGNORECASE)
 _UNIT_BYTES = {None: 1, "b": 1, "kb": 2**10, "mb": 2**20, "gb": 2**30}
 _RATE_FIELDS = ("admin_login_limit_account", "admin_login_limit_client",
                 "checkin_limit_client", "checkin_limit_venue",
-                "lookup_limit_client", "lookup_limit_phone")
+                "lookup_limit_client", "lookup_limit_phone",
+                "risk_limit_client", "risk_limit_venue")
 _SIZE_FIELDS = ("import_max_file_size", "import_max_request_size", "import_max_unpacked_size")
 _SHEET_LIMIT_FIELDS = ("import_max_rows", "import_max_columns", "import_max_cells")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")

@@ -26,6 +26,7 @@ from admin.api import MAX_LIMIT, bp, cursor_arg, limit_arg, list_response
 from admin.api.errors import ApiError, bad_cursor, json_body
 from admin.api.openapi import operation
 from admin.context import actor, audit_event, context
+from admin.venues import ON_ROTATE
 
 STAFF = roles_required("staff", "supervisor")  # and admins: everyone signed in
 ADMIN = roles_required("admin")
@@ -181,5 +182,7 @@ def venue_rotate_token(venue_id: int):
         rotated = rotate_token(context().db, venue_id, now=context().clock.now())
     except NotFound as error:
         raise ApiError(404, "not_found", str(error)) from None
+    for renew in ON_ROTATE:
+        renew(venue_id)
     audit_event("venue.rotate_token", object_type="venue", object_id=venue_id, via="api")
     return jsonify(venue_json(rotated))

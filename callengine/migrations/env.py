@@ -6,6 +6,7 @@ from sqlalchemy import create_engine
 import callengine.store.accounts  # noqa: F401  (registers its tables)
 import callengine.store.campaign  # noqa: F401  (registers its table)
 import callengine.store.exposure  # noqa: F401  (registers its table)
+import callengine.store.risk  # noqa: F401  (registers its tables)
 import callengine.store.samples  # noqa: F401  (registers its tables)
 import callengine.store.supervision  # noqa: F401  (registers its tables)
 import callengine.store.vaccinations  # noqa: F401  (registers its table)
