@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from callengine.audit import Actor, record_in
@@ -28,10 +28,11 @@ from callengine.health.venues import (
     TOKEN_VALID,
     TokenLookup,
     VenueView,
+    in_name_order,
     new_token,
     view_of,
 )
-from callengine.paging import InvalidCursor, Page, decode_cursor, page_of
+from callengine.paging import Page, page_of
 from callengine.store.db import Database
 from callengine.store.risk import RiskAssessment, VenueRiskToken
 from callengine.store.venues import Venue
@@ -271,13 +272,7 @@ def flagged_venues(db: Database, *, district: str | None = None, after: str | No
                    limit: int = 50, criteria: CriteriaSet | None = None) -> Page[RiskVenue]:
     """Venues whose latest assessment is high or very high, by name, keyset-paged."""
     criteria = criteria or default_criteria()
-    statement = _flagged_statement(district)
-    if after:
-        name_key, venue_id = decode_cursor(after, 2)
-        if not isinstance(name_key, str) or type(venue_id) is not int:
-            raise InvalidCursor()
-        statement = statement.where(tuple_(Venue.name_key, Venue.id) > (name_key, venue_id))
-    statement = statement.order_by(Venue.name_key, Venue.id).limit(limit + 1)
+    statement = in_name_order(_flagged_statement(district), after, limit)
     with db.session() as s:
         rows = list(s.execute(statement))
         keys = {venue.id: venue.name_key for venue, _ in rows}

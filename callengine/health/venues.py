@@ -261,6 +261,17 @@ def _matches(query: str):
     return clauses
 
 
+def in_name_order(statement, after: str | None, limit: int):
+    """A SELECT of venues in name order, from after a (name, id) cursor, one more than a page
+    (InvalidCursor for a cursor that is not one of ours)."""
+    if after:
+        name_key, venue_id = decode_cursor(after, 2)
+        if not isinstance(name_key, str) or type(venue_id) is not int:
+            raise InvalidCursor()
+        statement = statement.where(tuple_(Venue.name_key, Venue.id) > (name_key, venue_id))
+    return statement.order_by(Venue.name_key, Venue.id).limit(limit + 1)
+
+
 def list_venues(db: Database, query: str = "", *, district: str | None = None,
                 after: str | None = None, limit: int = 50) -> Page[VenueView]:
     """Venues whose name has words starting with the query's (accents and case ignored), in
@@ -270,12 +281,7 @@ def list_venues(db: Database, query: str = "", *, district: str | None = None,
     statement = select(Venue).where(*_matches(query))
     if district:
         statement = statement.where(Venue.district == district)
-    if after:
-        name_key, venue_id = decode_cursor(after, 2)
-        if not isinstance(name_key, str) or type(venue_id) is not int:
-            raise InvalidCursor()
-        statement = statement.where(tuple_(Venue.name_key, Venue.id) > (name_key, venue_id))
-    statement = statement.order_by(Venue.name_key, Venue.id).limit(limit + 1)
+    statement = in_name_order(statement, after, limit)
     with db.session() as s:
         rows = list(s.scalars(statement))
         keys = {v.id: v.name_key for v in rows}
