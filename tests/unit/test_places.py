@@ -168,10 +168,10 @@ def _map_people(db) -> None:
                    commune="Hoằng Quỳ", period=(DAY - timedelta(days=20), DAY - timedelta(1)))
         task = add_task(s, monitored)
         s.add(Flag(person_id=monitored.id, task_id=task.id, kind="symptom", urgent=True,
-                   created_at=to_db(NOW)))
+                   day=task.day, created_at=to_db(NOW)))
         old_task = add_task(s, monitored, day=DAY - timedelta(days=1))
         s.add(Flag(person_id=monitored.id, task_id=old_task.id, kind="callback",
-                   created_at=to_db(NOW - timedelta(days=1))))
+                   day=old_task.day, created_at=to_db(NOW - timedelta(days=1))))
     backfill_place_codes(db)
 
 
@@ -206,10 +206,11 @@ def test_monitoring_and_flagged_today_per_commune(db):
         HOANG_QUY].value == 0
 
 
-def test_the_figure_registry_has_no_coverage_until_its_service_is_merged():
-    assert list(FIGURES) == ["f0", "monitoring", "flagged"]
+def test_the_figure_registry_holds_the_maps_figures_and_refuses_others():
+    assert list(FIGURES) == ["f0", "monitoring", "flagged", "coverage", "coverage_full"]
+    assert FIGURES["coverage"].kind == PERCENT and FIGURES["f0"].kind == COUNT
     with pytest.raises(UnknownFigure):
-        map_data(None, "coverage", "old", DAY, TZ)
+        map_data(None, "hospitals", "old", DAY, TZ)
 
 
 @pytest.mark.parametrize("values", [[0, 0, 1, 1, 2, 3, 5, 8, 13, 40], [0, 1, 2, 4], [0, 7],
