@@ -39,7 +39,8 @@ def _store_new(path: Path) -> str:
     host = _UNSAFE.sub("-", socket.gethostname()).strip("-")[:_HOST_PART] or "server"
     new_id = f"{host}-{secrets.token_hex(3)}"
     path.parent.mkdir(parents=True, exist_ok=True)
-    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    # A draft of its own (threads share a pid), linked into place in one step.
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     draft.write_text(new_id + "\n", encoding="utf-8")
     try:
         os.link(draft, path)  # fails if another process stored its id first
