@@ -4,7 +4,6 @@ what the reader and the exports do with characters Excel cannot store."""
 from __future__ import annotations
 
 import csv
-import os
 import re
 import subprocess
 import sys
