@@ -255,6 +255,7 @@ class AttemptRecords:
             attempt.cause, attempt.sip_code = ending.cause, ending.sip_code
             attempt.detail, attempt.stage = ending.detail, ending.stage
             attempt.ended_at = to_db(now)
+            attempt.lease_until = None  # a try that counts (only the lease's ends keep it)
             if ending.answers:
                 self.answers.record_keys(s, attempt_id, ending.answers, now)
             task = s.get_one(CallTask, attempt.task_id, with_for_update=True)
