@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from callengine.dialer.records import NEVER_DIALLED, AttemptRecords, Ending
-from callengine.settings import Settings, Trunk
+from callengine.settings import Settings
 from callengine.store.db import Database
 from callengine.store.dbclock import utc_now
 from callengine.store.models import Answer, CallAttempt, CallTask, Server
