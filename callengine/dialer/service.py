@@ -81,7 +81,8 @@ class Dialer:
         self.campaign = campaign  # pause, window, limits and retries changed live
         self.heartbeat = heartbeat  # this server's row in `servers` (None: no heartbeat)
         self.after_claim = after_claim  # test hook: called right after a claim commits
-        self.db = DbLanes()  # every database call runs there, never on the loop
+        # every database call runs on these lanes, never on the loop (one lane on SQLite)
+        self.db = DbLanes(single=records.db.engine.dialect.name == "sqlite")
         self.tracker = AttemptTracker()
         self.in_flight: dict[str, InFlight] = {}
         self._events: asyncio.Queue = asyncio.Queue()
