@@ -108,6 +108,9 @@ class Dialer:
         self._events.put_nowait(message)
 
     async def on_connected(self, client) -> None:
+        if self._ami_down_since is not None:
+            log.info("AMI connected after %.0f s without it; reconciling",
+                     self.clock.monotonic() - self._ami_down_since)
         self._ami_down_since, self._ami_down_handled = None, False
         await self.reconcile(client)
         self._ready.set()

@@ -31,6 +31,7 @@ class CarrierObserver:
     def __init__(self, port: int) -> None:
         self.port = port
         self.channels: list[dict[str, str]] = []
+        self.hangups: dict[str, float] = {}  # carrier channel uniqueid -> monotonic
         self._stop: asyncio.Event | None = None
         self._ready = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._watch()), daemon=True)
@@ -47,7 +48,14 @@ class CarrierObserver:
 
     def _on_event(self, message) -> None:
         if message.name == "Newchannel":
-            self.channels.append(dict(message.headers))
+            self.channels.append({**dict(message.headers), "seen": f"{time.monotonic():.3f}"})
+        elif message.name == "Hangup":
+            self.hangups[message.get("Uniqueid") or ""] = time.monotonic()
+
+    def intervals(self, phone: str) -> list[tuple[float, float]]:
+        """(seen, hung up) of each call to the phone on the carrier (inf: still up)."""
+        return [(float(c["seen"]), self.hangups.get(c.get("Uniqueid", ""), float("inf")))
+                for c in self.calls_to(phone)]
 
     async def _watch(self) -> None:
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
