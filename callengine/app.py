@@ -8,6 +8,7 @@ import signal
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
+from typing import Callable
 
 from callengine import contract
 from callengine.agi.server import FastAgiServer
@@ -30,8 +31,23 @@ from callengine.questionnaire import Questionnaire, load_questionnaire
 from callengine.settings import Settings
 from callengine.speech.pool import RecognitionPool
 from callengine.store.db import Database
+from callengine.store.servers import Heartbeat, ServerInfo
 
 log = logging.getLogger("callengine")
+FAULT_VARIABLE = "CALLENGINE_FAULT"  # test hook only (README, Tests): a fault to inject
+FAULTS = ("exit-after-claim",)  # the engine process exits (code 70) right after a claim
+
+
+def fault_hook(environ) -> Callable[[], None] | None:
+    """The injected fault asked for by CALLENGINE_FAULT (tests only), or None."""
+    fault = environ.get(FAULT_VARIABLE, "")
+    if not fault:
+        return None
+    if fault not in FAULTS:
+        raise ConfigError(f"{FAULT_VARIABLE}: {fault!r} is not one of {', '.join(FAULTS)}")
+    log.warning("%s=%s: this engine exits right after its first claim (a test)",
+                FAULT_VARIABLE, fault)
+    return lambda: os._exit(70)
 
 
 def survey_variables(settings: Settings, questionnaire: Questionnaire) -> dict[str, str]:
@@ -79,8 +95,9 @@ def build_engine(settings: Settings, db: Database | None = None,
     db = db or Database(settings.effective_database_url)
     questionnaire = load_questionnaire(settings.questionnaire)
     window = Window(settings.call_window, settings.timezone, settings.window_close_guard)
+    this_server = server_id(settings)
     records = AttemptRecords(db, questionnaire, RetryPolicy.from_settings(settings), window,
-                             server_id(settings))
+                             this_server, claim_lease=settings.claim_lease)
     router = TrunkRouter(settings.trunks, settings.default_trunk,
                          settings.trunk_failure_threshold, settings.trunk_down_cooloff)
     spoken = build_spoken_answers(settings, records, questionnaire, clock) \
@@ -103,7 +120,9 @@ def build_engine(settings: Settings, db: Database | None = None,
                     router=router, cdr=CdrReader(settings.cdr_path), clock=clock,
                     survey_variables=survey_variables(settings, questionnaire),
                     on_finished=spoken.discard_unused if spoken else None,
-                    pacers=pacers, campaign=campaign)
+                    pacers=pacers, campaign=campaign,
+                    heartbeat=Heartbeat(db, ServerInfo.of_this_process(this_server)),
+                    after_claim=fault_hook(os.environ))
     holder["dialer"] = dialer
     agi = FastAgiServer(settings.agi_host, settings.agi_port,
                         {contract.AGI_RECOGNIZE: spoken.handle_agi},

@@ -98,6 +98,8 @@ class Settings:
     trunk_down_cooloff: float = 60  # seconds a down trunk is skipped
     attempt_grace: float = 15  # wait for late events before calling an attempt lost
     stale_attempt_age: float = 3600  # a live attempt older than this (any server's) is ended
+    claim_lease: float = 30  # a claim not dialled within this returns to the pool
+    server_down_grace: float = 30  # AMI or a server's heartbeat gone this long: calls lost
     plan_time: str = "07:30"  # local time the daily plan creates the day's calls
     monitoring_days_returnee: int = 14  # from the arrival date
     monitoring_days_f1: int = 14  # from the last contact
@@ -588,6 +590,8 @@ def _check_exposure(settings: Settings) -> None:
                           "older check-ins are deleted")
 
 
+MIN_CLAIM_LEASE = 1.0  # seconds
+MIN_SERVER_DOWN_GRACE = 3.0  # seconds: a heartbeat every third of it
 _SERVER_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
@@ -595,6 +599,14 @@ def _check_dialer(settings: Settings) -> None:
     if settings.server_id and not _SERVER_ID.match(settings.server_id):
         raise ConfigError(f"server_id: {settings.server_id!r} is not 1 to 64 letters, digits "
                           "or . _ : -")
+    if settings.claim_lease < MIN_CLAIM_LEASE:
+        raise ConfigError(f"claim_lease: {settings.claim_lease:g} s is shorter than "
+                          f"{MIN_CLAIM_LEASE:g} s: a slow database would return claims "
+                          "that are being dialled")
+    if settings.server_down_grace < MIN_SERVER_DOWN_GRACE:
+        raise ConfigError(f"server_down_grace: {settings.server_down_grace:g} s is shorter "
+                          f"than {MIN_SERVER_DOWN_GRACE:g} s: heartbeats every "
+                          f"{MIN_SERVER_DOWN_GRACE / 3:g} s at least")
     longest_call = settings.ring_timeout + settings.max_call_duration + settings.attempt_grace
     if settings.stale_attempt_age <= longest_call:
         raise ConfigError(f"stale_attempt_age: {settings.stale_attempt_age:g} s would end calls "

@@ -21,12 +21,15 @@ from callengine.flags import FlagWriter
 from callengine.phones import mask_phone
 from callengine.questionnaire import Questionnaire
 from callengine.store.db import Database
+from callengine.store.dbclock import utc_now
 from callengine.store.hiccups import is_write_lock
 from callengine.store.models import (
     ATTEMPT_ANSWERED,
+    ATTEMPT_CLAIMED,
     ATTEMPT_ENDED,
     ATTEMPT_ORIGINATING,
     ATTEMPT_RINGING,
+    DIALLED_LIVE_STATES,
     LIVE_ATTEMPT_STATES,
     TASK_DIALING,
     TASK_DONE,
@@ -35,6 +38,7 @@ from callengine.store.models import (
     CallAttempt,
     CallTask,
     Person,
+    Server,
 )
 
 log = logging.getLogger("callengine.attempts")
@@ -69,17 +73,22 @@ REFUSED_LOCKED = "locked"  # SQLite: another writer (an import) held the lock to
 class ClaimRefused(Exception):
     """The database refused a claim: the task is taken by someone else for now."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, task: DueTask | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.task = task  # the task refused (claim_next picks it itself)
+
+
+NEVER_DIALLED = "claim lease expired: never dialled"  # the detail of a leased-back claim
 
 
 class AttemptRecords:
     def __init__(
         self, db: Database, questionnaire: Questionnaire, policy: RetryPolicy, window: Window,
-        server_id: str,
+        server_id: str, claim_lease: float = 30.0,
     ) -> None:
         self.db = db
+        self.claim_lease = claim_lease  # seconds a claim not yet dialled stays this server's
         self.questionnaire = questionnaire
         self.policy = policy
         self.window = window
@@ -103,6 +112,11 @@ class AttemptRecords:
             rows = s.execute(query).all()
         return [DueTask(*row) for row in rows]
 
+    @property
+    def skip_locked(self) -> bool:
+        """Claims pick their task with FOR UPDATE SKIP LOCKED (PostgreSQL; not SQLite)."""
+        return self.db.engine.dialect.name == "postgresql"
+
     def next_due_at(self, day: date) -> datetime | None:
         with self.db.session() as s:
             value = s.scalar(
@@ -120,11 +134,39 @@ class AttemptRecords:
         try:
             return self._claim(task, attempt_id, trunk, now)
         except IntegrityError:
-            raise ClaimRefused(REFUSED_LIVE_ELSEWHERE) from None
+            raise ClaimRefused(REFUSED_LIVE_ELSEWHERE, task) from None
         except OperationalError as exc:
             if is_write_lock(exc):
-                raise ClaimRefused(REFUSED_LOCKED) from None
+                raise ClaimRefused(REFUSED_LOCKED, task) from None
             raise
+
+    def claim_next(self, day: date, now: datetime, carriers: Collection[str],
+                   skip: Collection[int], attempt_id: str, trunk: str) -> DueTask | None:
+        """PostgreSQL: claim the soonest due task of one of `carriers` that no other engine is
+        claiming (FOR UPDATE SKIP LOCKED: never waits on another engine), in one transaction
+        with its attempt row; None when none is left. Raises ClaimRefused like claim()."""
+        query = (
+            select(CallTask.id, Person.id, Person.phone, Person.carrier, CallTask.greeting)
+            .join(Person, Person.id == CallTask.person_id)
+            .where(CallTask.day == day, CallTask.status == TASK_PENDING,
+                   CallTask.next_attempt_at <= to_db(now), Person.carrier.in_(list(carriers)))
+            .order_by(CallTask.next_attempt_at, CallTask.id)
+            .limit(1).with_for_update(of=CallTask, skip_locked=True))
+        if skip:
+            query = query.where(CallTask.id.not_in(list(skip)))
+        task: DueTask | None = None
+        try:
+            with self.db.session() as s:
+                row = s.execute(query).first()
+                if row is None:
+                    return None
+                task = DueTask(*row)
+                s.execute(update(CallTask).where(CallTask.id == task.task_id).values(
+                    status=TASK_DIALING, attempts=CallTask.attempts + 1, updated_at=to_db(now)))
+                s.add(self._new_attempt(task, attempt_id, trunk, now))
+            return task
+        except IntegrityError:
+            raise ClaimRefused(REFUSED_LIVE_ELSEWHERE, task) from None
 
     def _claim(self, task: DueTask, attempt_id: str, trunk: str, now: datetime) -> bool:
         with self.db.session() as s:
@@ -137,12 +179,47 @@ class AttemptRecords:
             ).rowcount
             if taken != 1:
                 return False
-            s.add(CallAttempt(
-                id=attempt_id, task_id=task.task_id, person_id=task.person_id,
-                phone=task.phone, trunk=trunk, server_id=self.server_id,
-                state=ATTEMPT_ORIGINATING, created_at=to_db(now),
-            ))
+            s.add(self._new_attempt(task, attempt_id, trunk, now))
         return True
+
+    def _new_attempt(self, task: DueTask, attempt_id: str, trunk: str,
+                     now: datetime) -> CallAttempt:
+        return CallAttempt(
+            id=attempt_id, task_id=task.task_id, person_id=task.person_id, phone=task.phone,
+            trunk=trunk, server_id=self.server_id, state=ATTEMPT_CLAIMED, created_at=to_db(now),
+            lease_until=utc_now(self.claim_lease))
+
+    def dialling(self, attempt_id: str) -> bool:
+        """Mark a claimed attempt as dialled, durably, before its Originate is written: from
+        now on no lease returns it. False when its lease already ended it (do not dial)."""
+        with self.db.session() as s:
+            return s.execute(  # type: ignore[attr-defined]  # DML gives a CursorResult
+                update(CallAttempt)
+                .where(CallAttempt.id == attempt_id, CallAttempt.state == ATTEMPT_CLAIMED)
+                .values(state=ATTEMPT_ORIGINATING, lease_until=None)).rowcount == 1
+
+    def expire_leases(self, now: datetime) -> list[tuple[str, str]]:
+        """End claims whose lease passed on the database clock and whose Originate was never
+        sent (the engine died between claim and dial): `failed`, not counted as a try, and
+        the task pending at once. Any engine may do it. (id, server id) of those ended."""
+        with self.db.session() as s:
+            attempts = s.scalars(
+                select(CallAttempt)
+                .where(CallAttempt.state == ATTEMPT_CLAIMED,
+                       CallAttempt.lease_until < utc_now())
+                .order_by(CallAttempt.created_at).limit(100)
+                .with_for_update(skip_locked=True)).all()
+            for attempt in attempts:
+                attempt.state, attempt.outcome = ATTEMPT_ENDED, oc.FAILED
+                attempt.detail = (f"{NEVER_DIALLED} (server {attempt.server_id}); ended by "
+                                  f"{self.server_id}")[:200]
+                attempt.ended_at = to_db(now)
+                task = s.get_one(CallTask, attempt.task_id, with_for_update=True)
+                if task.status == TASK_DIALING:
+                    task.status, task.next_attempt_at = TASK_PENDING, to_db(now)
+                    task.attempts = max(0, task.attempts - 1)
+                    task.updated_at = to_db(now)
+            return [(a.id, a.server_id) for a in attempts]
 
     def originated(self, attempt_id: str, action_id: str) -> None:
         with self.db.session() as s:
@@ -178,6 +255,7 @@ class AttemptRecords:
             attempt.cause, attempt.sip_code = ending.cause, ending.sip_code
             attempt.detail, attempt.stage = ending.detail, ending.stage
             attempt.ended_at = to_db(now)
+            attempt.lease_until = None  # a try that counts (only the lease's ends keep it)
             if ending.answers:
                 self.answers.record_keys(s, attempt_id, ending.answers, now)
             task = s.get_one(CallTask, attempt.task_id, with_for_update=True)
@@ -192,7 +270,8 @@ class AttemptRecords:
     def _schedule(self, s: Session, task: CallTask, outcome: str, now: datetime):
         history = list(s.scalars(
             select(CallAttempt.outcome).where(CallAttempt.task_id == task.id,
-                                              CallAttempt.state == ATTEMPT_ENDED)
+                                              CallAttempt.state == ATTEMPT_ENDED,
+                                              CallAttempt.lease_until.is_(None))
             .order_by(CallAttempt.created_at)))
         # an ended attempt always has its outcome
         next_at = self.policy.next_attempt(cast(list[str], history), now)
@@ -219,15 +298,29 @@ class AttemptRecords:
         )
 
     def live_attempts(self) -> list[tuple[str, str | None, str, datetime]]:
-        """(id, action_id, trunk, created_at) of this server's attempts not yet ended."""
+        """(id, action_id, trunk, created_at) of this server's dialled attempts not yet ended
+        (a claim not dialled yet is its dialer's, or the lease's)."""
         with self.db.session() as s:
             rows = s.execute(
                 select(CallAttempt.id, CallAttempt.action_id, CallAttempt.trunk,
                        CallAttempt.created_at)
                 .where(CallAttempt.server_id == self.server_id,
-                       CallAttempt.state.in_(LIVE_ATTEMPT_STATES))
+                       CallAttempt.state.in_(DIALLED_LIVE_STATES))
             ).all()
         return [(r[0], r[1], r[2], from_db(r[3])) for r in rows]
+
+    def silent_servers_attempts(self, grace: float) -> list[tuple[str, str, datetime]]:
+        """(id, server id, its last heartbeat) of dialled live attempts of other servers whose
+        heartbeat is older than `grace` seconds on the database clock."""
+        with self.db.session() as s:
+            rows = s.execute(
+                select(CallAttempt.id, CallAttempt.server_id, Server.last_seen)
+                .join(Server, Server.server_id == CallAttempt.server_id)
+                .where(CallAttempt.state.in_(DIALLED_LIVE_STATES),
+                       CallAttempt.server_id != self.server_id,
+                       Server.last_seen < utc_now(-grace))
+                .order_by(CallAttempt.created_at)).all()
+        return [(r[0], r[1], from_db(r[2])) for r in rows]
 
     def stale_attempts(self, started_before: datetime) -> list[tuple[str, str]]:
         """(id, server id) of live attempts of any server started before `started_before`."""

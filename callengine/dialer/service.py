@@ -6,6 +6,7 @@ import asyncio
 import logging
 import math
 import uuid
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
@@ -17,6 +18,7 @@ from callengine.cdr import CdrReader
 from callengine.clock import Clock
 from callengine.dialer import outcome as oc
 from callengine.dialer.campaign import CampaignWatcher
+from callengine.dialer.dbwork import DbLanes
 from callengine.dialer.pacing import TrunkPacer, build_pacers
 from callengine.dialer.records import (
     REFUSED_LIVE_ELSEWHERE,
@@ -38,12 +40,14 @@ from callengine.dialer.window import Window
 from callengine.phones import mask_phone, normalize_phone
 from callengine.settings import Settings, Trunk
 from callengine.store.hiccups import Backoff, is_transient
+from callengine.store.servers import Heartbeat
 
 log = logging.getLogger("callengine.dialer")
 IDLE_POLL = 5.0  # seconds between looks at the database when nothing wakes the dialer
 BATCH = 50
 CLAIM_HOLD = 60.0  # seconds a task whose claim the database refused is left alone
 STALE_CHECK = 60.0  # seconds between looks for stale live attempts of any server
+HEARTBEAT = 5.0  # seconds between heartbeats (at most a third of server_down_grace)
 REFUSALS = {
     REFUSED_LIVE_ELSEWHERE: "another server's call to this person is still live in the database",
     REFUSED_LOCKED: "the database was locked by another writer (an import?)",
@@ -62,6 +66,7 @@ class Dialer:
         router: TrunkRouter, cdr: CdrReader, clock: Clock, survey_variables: dict[str, str],
         on_finished: Callable[[str], None] | None = None,
         pacers: dict[str, TrunkPacer] | None = None, campaign: CampaignWatcher | None = None,
+        heartbeat: Heartbeat | None = None, after_claim: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.records = records
@@ -74,6 +79,10 @@ class Dialer:
         self.on_finished = on_finished  # called with the attempt id once it is recorded
         self.pacers = pacers if pacers is not None else build_pacers(settings.trunks)
         self.campaign = campaign  # pause, window, limits and retries changed live
+        self.heartbeat = heartbeat  # this server's row in `servers` (None: no heartbeat)
+        self.after_claim = after_claim  # test hook: called right after a claim commits
+        # every database call runs on these lanes, never on the loop (one lane on SQLite)
+        self.db = DbLanes(single=records.db.engine.dialect.name == "sqlite")
         self.tracker = AttemptTracker()
         self.in_flight: dict[str, InFlight] = {}
         self._events: asyncio.Queue = asyncio.Queue()
@@ -83,6 +92,11 @@ class Dialer:
         self._held: dict[int, float] = {}  # refused task id -> monotonic time it may retry
         self._db_backoff = Backoff(initial=0.5, cap=30.0)  # the loop's database hiccups
         self._next_stale_check = 0.0
+        self._next_lease_check = 0.0
+        self._next_silent_check = 0.0
+        self._ami_down_since: float | None = None  # monotonic; None while AMI is up
+        self._ami_down_handled = False  # this outage's live attempts already ended
+        self._ended_on_lane: deque[str] = deque()  # finished by a lane job: release on the loop
         self.originate_log: list[tuple[float, str]] = []  # (monotonic, trunk) for benchmarks
         if campaign is not None:
             campaign.subscribe(self._wake.set)  # a resume or a raised limit dials at once
@@ -94,6 +108,10 @@ class Dialer:
         self._events.put_nowait(message)
 
     async def on_connected(self, client) -> None:
+        if self._ami_down_since is not None:
+            log.info("AMI connected after %.0f s without it; reconciling",
+                     self.clock.monotonic() - self._ami_down_since)
+        self._ami_down_since, self._ami_down_handled = None, False
         await self.reconcile(client)
         self._ready.set()
         self._wake.set()
@@ -101,12 +119,18 @@ class Dialer:
     def on_disconnected(self, reason: str) -> None:
         log.warning("AMI connection lost (%s); dialling paused", reason)
         self._ready.clear()
+        if self._ami_down_since is None:
+            self._ami_down_since = self.clock.monotonic()
 
     # --- main loop -------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event, *, until_idle: bool = False) -> None:
+        if not self._ready.is_set() and self._ami_down_since is None:
+            self._ami_down_since = self.clock.monotonic()  # not connected yet
         helpers = [asyncio.create_task(self._consume_events()),
                    asyncio.create_task(self._sweep(stop))]
+        if self.heartbeat is not None:
+            helpers.append(asyncio.create_task(self._beat(stop)))
         try:
             while not stop.is_set():
                 if not self._ready.is_set():
@@ -124,6 +148,7 @@ class Dialer:
             for task in helpers:
                 task.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
+            await asyncio.to_thread(self.db.close)  # queued writes finish first
 
     async def _guarded_step(self) -> float | None:
         """One dial step that no error ends: a failing database is retried with backoff."""
@@ -151,17 +176,17 @@ class Dialer:
         if opening is None:
             if self.in_flight:
                 return IDLE_POLL
-            closed = self.records.close_day(day, now)
+            closed = await self.db.claims.run(self.records.close_day, day, now)
             if closed:
                 log.info("call window closed: %d call(s) left for tomorrow's plan", closed)
             return None
         if opening > now:
             return (opening - now).total_seconds()
         if self._paused():
-            return self._paused_wait(day)
+            return await self._paused_wait(day)
         trunk_wait = await self._start_due(day, now)
-        next_due = self.records.next_due_at(day)
-        if next_due is None and not self.in_flight and self.records.open_task_count(day) == 0:
+        next_due = await self.db.claims.run(self.records.next_due_at, day)
+        if next_due is None and not self.in_flight and await self._open_tasks(day) == 0:
             return None
         # A due time already past means the task waits for a trunk: a freed channel wakes us.
         until_due = (next_due - self.clock.now()).total_seconds() if next_due else math.inf
@@ -173,16 +198,25 @@ class Dialer:
         inf when the blocked tasks wait for a channel: a finished call wakes the loop.
         """
         soonest = math.inf
-        for task in self.records.due_tasks(day, now, BATCH, skip=self._held_tasks()):
+        due = await self.db.claims.run(self.records.due_tasks, day, now, BATCH,
+                                       skip=self._held_tasks())
+        for task in due:
             if self._paused():
                 break
             trunk, wait = self._pick_trunk(task)
             if trunk is None:
                 soonest = min(soonest, wait)
                 continue
-            if not await self._originate(task, trunk):
+            if not await self._originate(task, trunk, self._carriers_of(trunk, due), day):
                 break  # the database is locked: the rest waits for the next step
         return soonest
+
+    def _carriers_of(self, trunk: Trunk, due: list[DueTask]) -> set[str]:
+        """The listed tasks' carriers that this trunk dials now: a SKIP LOCKED claim takes
+        the soonest task of these carriers that no other engine is claiming."""
+        mono = self.clock.monotonic()
+        return {t.carrier for t in due
+                if self.router.candidates(t.carrier, mono)[:1] == [trunk]}
 
     def _held_tasks(self) -> list[int]:
         mono = self.clock.monotonic()
@@ -199,11 +233,14 @@ class Dialer:
     def _paused(self) -> bool:
         return self.campaign is not None and self.campaign.paused
 
-    def _paused_wait(self, day) -> float | None:
+    async def _paused_wait(self, day) -> float | None:
         """While paused, wait for a resume; None (the day is done) when nothing is open."""
-        if not self.in_flight and self.records.open_task_count(day) == 0:
+        if not self.in_flight and await self._open_tasks(day) == 0:
             return None
         return IDLE_POLL
+
+    async def _open_tasks(self, day) -> int:
+        return await self.db.claims.run(self.records.open_task_count, day)
 
     def _pick_trunk(self, task: DueTask) -> tuple[Trunk | None, float]:
         """The number's trunk if it may start now; other trunks only stand in when it is down."""
@@ -214,26 +251,61 @@ class Dialer:
         wait = self.pacers[candidates[0].name].wait_time(mono)
         return (candidates[0], 0.0) if wait == 0 else (None, wait)
 
-    async def _originate(self, task: DueTask, trunk: Trunk) -> bool:
+    async def _originate(self, task: DueTask, trunk: Trunk, carriers: set[str], day) -> bool:
         """Claim and originate one task; False when the database is locked (stop the batch)."""
         attempt_id = str(uuid.uuid4())
-        try:
-            if not self.records.claim(task, attempt_id, trunk.name, self.clock.now()):
-                return True
-        except ClaimRefused as refused:
-            self._hold(task, refused)
-            return refused.reason != REFUSED_LOCKED
+        claimed = await self._claim(task, trunk, carriers, day, attempt_id)
+        if not isinstance(claimed, DueTask):
+            return claimed
+        task = claimed
+        if self.after_claim is not None:
+            self.after_claim()
         mono = self.clock.monotonic()
         self.pacers[trunk.name].started(mono)
         self.in_flight[attempt_id] = InFlight(trunk.name, counted=True)
         action_id = f"originate-{attempt_id}"
         self.tracker.track(attempt_id, action_id, mono)
         self.originate_log.append((mono, trunk.name))
+        if not await self._mark_dialling(attempt_id):
+            return True
         try:
             await self._send_originate(task, trunk, attempt_id, action_id)
         except Exception as exc:  # one attempt's fault must not end the loop
-            self._fail_attempt(attempt_id, exc, "originating")
+            await self._fail_attempt(attempt_id, exc, "originating")
         return True
+
+    async def _claim(self, task: DueTask, trunk: Trunk, carriers: set[str], day,
+                     attempt_id: str) -> DueTask | bool:
+        """The task claimed (on PostgreSQL the soonest due one of `carriers` no other engine
+        is claiming), else what _originate returns: True (go on) or False (locked: stop)."""
+        now = self.clock.now()
+        try:
+            if self.records.skip_locked:
+                got = await self.db.claims.run(self.records.claim_next, day, now, carriers,
+                                               self._held_tasks(), attempt_id, trunk.name)
+                return got if got is not None else True
+            won = await self.db.claims.run(self.records.claim, task, attempt_id, trunk.name, now)
+            return task if won else True
+        except ClaimRefused as refused:
+            self._hold(refused.task or task, refused)
+            return refused.reason != REFUSED_LOCKED
+
+    async def _mark_dialling(self, attempt_id: str) -> bool:
+        """Write that the Originate is being sent (before it is): from then on no lease may
+        give the task to another engine. False, and the call forgotten here, when the mark
+        failed (the lease returns the task) or the lease already took it."""
+        try:
+            marked = await self.db.claims.run(self.records.dialling, attempt_id)
+        except Exception as exc:
+            log.warning("attempt %s: could not mark it dialled (%s); not dialled, its claim "
+                        "lease returns the task", attempt_id, type(exc).__name__)
+            marked = None
+        if marked is False:
+            log.warning("attempt %s: its claim lease expired before it was dialled; not "
+                        "dialled", attempt_id)
+        if not marked:
+            self._release(attempt_id, trunk_fault=False)
+        return bool(marked)
 
     async def _send_originate(self, task: DueTask, trunk: Trunk, attempt_id: str,
                               action_id: str) -> None:
@@ -246,21 +318,21 @@ class Dialer:
                 variables={contract.VAR_ATTEMPT: attempt_id, **self.survey_variables,
                            **({contract.VAR_GREETING: task.greeting} if task.greeting else {})},
             )
-            self.records.originated(attempt_id, action_id)
+            await self.db.facts.run(self.records.originated, attempt_id, action_id)
         except AmiActionError as exc:
-            self._finish(attempt_id, Ending(oc.FAILED, detail=f"originate refused: {exc}"[:200]),
-                         trunk_fault=True)
+            await self._finish(attempt_id, Ending(
+                oc.FAILED, detail=f"originate refused: {exc}"[:200]), trunk_fault=True)
         except AmiConnectionError:
             # Asterisk may or may not have the call: reconcile decides, never a blind re-send.
             log.warning("attempt %s: AMI lost while originating; will reconcile", attempt_id)
 
-    def _fail_attempt(self, attempt_id: str, exc: BaseException, during: str) -> None:
+    async def _fail_attempt(self, attempt_id: str, exc: BaseException, during: str) -> None:
         """End an attempt whose handling raised as failed; the dialer goes on."""
         log.error("attempt %s: %s failed (%s); the attempt is ended as failed", attempt_id,
                   during, type(exc).__name__, exc_info=exc)
         detail = f"internal error while {during}: {type(exc).__name__}"[:200]
         try:
-            self._finish(attempt_id, Ending(oc.FAILED, detail=detail), trunk_fault=False)
+            await self._finish(attempt_id, Ending(oc.FAILED, detail=detail), trunk_fault=False)
         except Exception:
             log.exception("attempt %s: could not be ended as failed either; left to the "
                           "stale-attempt sweep", attempt_id)
@@ -284,10 +356,10 @@ class Dialer:
         backoff = Backoff(initial=0.5, cap=30.0)
         while True:
             try:
-                self._apply(fact)
+                await self._apply(fact)
             except Exception as exc:
                 if not is_transient(exc):
-                    self._fail_attempt(fact.attempt_id, exc,
+                    await self._fail_attempt(fact.attempt_id, exc,
                                        f"recording {type(fact).__name__}")
                     return
                 delay = backoff.failed()
@@ -300,19 +372,20 @@ class Dialer:
                 log.info("attempt %s: recorded after the database came back", fact.attempt_id)
             return
 
-    def _apply(self, fact) -> None:
-        now = self.clock.now()
+    async def _apply(self, fact) -> None:
+        now, facts = self.clock.now(), self.db.facts
         if isinstance(fact, Answered):
-            self.records.answered(fact.attempt_id, now)
+            await facts.run(self.records.answered, fact.attempt_id, now)
         elif isinstance(fact, AnswerGiven):
-            self.records.save_answers(fact.attempt_id, {fact.question_id: fact.key}, now)
+            await facts.run(self.records.save_answers, fact.attempt_id,
+                            {fact.question_id: fact.key}, now)
         elif isinstance(fact, CallbackRequested):
-            self.records.request_callback(fact.attempt_id)
+            await facts.run(self.records.request_callback, fact.attempt_id)
         elif isinstance(fact, Finished):
             signals = fact.signals
             outcome = oc.classify(signals)
             detail = None if signals.cause is not None else self._fallback_detail(signals)
-            self._finish(fact.attempt_id, Ending(
+            await self._finish(fact.attempt_id, Ending(
                 outcome, cause=signals.cause, sip_code=signals.sip_code, detail=detail,
                 stage=signals.stage, answers=fact.answers,
             ), trunk_fault=oc.is_trunk_fault(signals, outcome))
@@ -326,8 +399,11 @@ class Dialer:
             parts.append(f"Reason={signals.originate_reason}")
         return " ".join(parts) or None
 
-    def _finish(self, attempt_id: str, ending: Ending, *, trunk_fault: bool) -> None:
-        self.records.finish(attempt_id, ending, self.clock.now())
+    async def _finish(self, attempt_id: str, ending: Ending, *, trunk_fault: bool) -> None:
+        await self.db.facts.run(self.records.finish, attempt_id, ending, self.clock.now())
+        self._after_finish(attempt_id, trunk_fault=trunk_fault)
+
+    def _after_finish(self, attempt_id: str, *, trunk_fault: bool) -> None:
         if self.on_finished is not None:
             try:
                 self.on_finished(attempt_id)
@@ -352,17 +428,17 @@ class Dialer:
     async def reconcile(self, client) -> None:
         """Match this server's unfinished attempts against Asterisk's live channels and CDRs."""
         live_channels = {m.get("Uniqueid") for m in await actions.core_show_channels(client)}
-        unfinished = self.records.live_attempts()
+        unfinished = await self.db.claims.run(self.records.live_attempts)
         gone = {a[0] for a in unfinished if a[0] not in live_channels}
-        records = self.cdr.find(gone)
+        records = await self.db.claims.run(self.cdr.find, gone)
         now, mono = self.clock.now(), self.clock.monotonic()
         for attempt_id, action_id, trunk, created_at in unfinished:
             if attempt_id in live_channels:
                 self._adopt(attempt_id, action_id, trunk, mono)
             elif attempt_id in records:
-                self._finish_from_cdr(attempt_id, records[attempt_id])
+                await self._finish_from_cdr(attempt_id, records[attempt_id])
             elif (now - created_at).total_seconds() > self.settings.attempt_grace:
-                self._finish(attempt_id, Ending(
+                await self._finish(attempt_id, Ending(
                     oc.FAILED, detail="lost: no live channel and no call record"),
                     trunk_fault=False)
             else:
@@ -380,9 +456,9 @@ class Dialer:
             pacer.active += 1
         self.in_flight[attempt_id] = InFlight(trunk, counted=pacer is not None)
 
-    def _finish_from_cdr(self, attempt_id: str, record) -> None:
+    async def _finish_from_cdr(self, attempt_id: str, record) -> None:
         outcome = oc.classify_cdr(record.disposition, record.stage)
-        self._finish(attempt_id, Ending(
+        await self._finish(attempt_id, Ending(
             outcome, detail=f"from CDR: {record.disposition}", stage=record.stage,
             answers=record.answers,
         ), trunk_fault=False)
@@ -405,9 +481,7 @@ class Dialer:
 
     async def _sweep_once(self) -> None:
         mono = self.clock.monotonic()
-        if mono >= self._next_stale_check:
-            self._next_stale_check = mono + STALE_CHECK
-            self.end_stale_attempts()
+        await self._dead_work_checks(mono)
         overdue = self.settings.ring_timeout + self.settings.max_call_duration
         stale = False
         for attempt in list(self.tracker.live.values()):
@@ -426,6 +500,50 @@ class Dialer:
             except AmiConnectionError:
                 pass
 
+    async def _dead_work_checks(self, mono: float) -> None:
+        """Work that nobody will finish otherwise: expired claim leases (any server's),
+        calls of silent servers, this server's calls while its Asterisk is unreachable, and
+        stale live attempts (the last resort)."""
+        claims = self.db.claims
+        if mono >= self._next_lease_check:
+            self._next_lease_check = mono + min(HEARTBEAT, self.settings.claim_lease / 3)
+            await claims.run(self.expire_claim_leases)
+        if self.heartbeat is not None and mono >= self._next_silent_check:
+            self._next_silent_check = mono + self._beat_interval()
+            await claims.run(self.end_silent_servers_attempts)
+        if mono >= self._next_stale_check:
+            self._next_stale_check = mono + STALE_CHECK
+            await claims.run(self.end_stale_attempts)
+        await self._end_own_calls_if_asterisk_gone(mono)
+        while self._ended_on_lane:
+            self._after_finish(self._ended_on_lane.popleft(), trunk_fault=False)
+
+    # The sweeps below run on the claims lane (they are database work only); what they end
+    # is released on the loop afterwards (_ended_on_lane).
+
+    def expire_claim_leases(self) -> int:
+        """End claims never dialled whose lease passed; their tasks are pending at once."""
+        expired = self.records.expire_leases(self.clock.now())
+        for attempt_id, server in expired:
+            log.warning("attempt %s of server %s: claimed but never dialled within its %gs "
+                        "lease; the task is back in the pool", attempt_id, server,
+                        self.settings.claim_lease)
+            self._ended_on_lane.append(attempt_id)
+        return len(expired)
+
+    def end_silent_servers_attempts(self) -> int:
+        """End the dialled live attempts of servers silent for longer than server_down_grace
+        (engine and its Asterisk presumed dead); their answers so far are kept."""
+        grace = self.settings.server_down_grace
+        silent = self.records.silent_servers_attempts(grace)
+        for attempt_id, server, last_seen in silent:
+            log.warning("attempt %s: server %s silent since %s UTC; ended as failed",
+                        attempt_id, server, f"{last_seen:%Y-%m-%d %H:%M:%S}")
+            self._end_on_lane(attempt_id, (
+                f"server {server} silent since {last_seen:%Y-%m-%d %H:%M:%S} UTC: call "
+                f"presumed lost; ended by {self.records.server_id}"))
+        return len(silent)
+
     def end_stale_attempts(self) -> int:
         """End live attempts of any server (one that died or was renamed) older than the
         stale_attempt_age; they block calls to their person. Return how many."""
@@ -435,10 +553,52 @@ class Dialer:
         for attempt_id, server in stale:
             log.warning("attempt %s of server %s still live after %gs: ended as failed (stale)",
                         attempt_id, server, age)
-            self._finish(attempt_id, Ending(oc.FAILED, detail=(
+            self._end_on_lane(attempt_id, (
                 f"stale: still live after {age:g}s (server {server}); ended by "
-                f"{self.records.server_id}")[:200]), trunk_fault=False)
+                f"{self.records.server_id}"))
         return len(stale)
+
+    def _end_on_lane(self, attempt_id: str, detail: str) -> None:
+        self.records.finish(attempt_id, Ending(oc.FAILED, detail=detail[:200]), self.clock.now())
+        self._ended_on_lane.append(attempt_id)
+
+    async def _end_own_calls_if_asterisk_gone(self, mono: float) -> None:
+        """AMI unreachable past server_down_grace: this server's live calls are presumed
+        lost and ended as failed, so that another server may call those people."""
+        since = self._ami_down_since
+        grace = self.settings.server_down_grace
+        if since is None or self._ami_down_handled or mono - since <= grace:
+            return
+        self._ami_down_handled = True
+        lost = await self.db.claims.run(self.records.live_attempts)
+        server = self.records.server_id
+        for attempt_id, *_ in lost:
+            await self._finish(attempt_id, Ending(oc.FAILED, detail=(
+                f"Asterisk of server {server} unreachable for {mono - since:.0f} s: call "
+                f"presumed lost")[:200]), trunk_fault=False)
+        if lost:
+            log.error("Asterisk of server %s unreachable for %.0f s: %d live call(s) ended as "
+                      "failed (presumed lost)", server, mono - since, len(lost))
+
+    def _beat_interval(self) -> float:
+        return min(HEARTBEAT, self.settings.server_down_grace / 3)
+
+    async def _beat(self, stop: asyncio.Event) -> None:
+        """This server's heartbeat, on its own lane so a slow claim cannot make it look dead."""
+        heartbeat = self.heartbeat
+        assert heartbeat is not None
+        failing = False
+        while not stop.is_set():
+            try:
+                await self.db.heartbeat.run(heartbeat.beat)
+                failing = False
+            except Exception as exc:
+                if not failing:
+                    log.warning("heartbeat failed (%s); retried", type(exc).__name__,
+                                exc_info=not is_transient(exc))
+                failing = True
+            await self._wait_any(stop, asyncio.sleep(self._beat_interval()),
+                                 timeout=self._beat_interval())
 
     # --- waiting -------------------------------------------------------------------------
 

@@ -39,11 +39,13 @@ PERSON_CLOSED = "closed"  # a supervisor ended the monitoring early (with a reas
 PERSON_UNMONITORED = "unmonitored"  # known only from a manual call; an import may monitor them
 
 # Attempt states.
-ATTEMPT_ORIGINATING = "originating"  # row written, Originate being sent
+ATTEMPT_CLAIMED = "claimed"  # task claimed, Originate not sent yet (the lease may return it)
+ATTEMPT_ORIGINATING = "originating"  # Originate about to be or being sent (never leased back)
 ATTEMPT_RINGING = "ringing"  # Asterisk accepted the Originate
 ATTEMPT_ANSWERED = "answered"  # the survey dialplan is running
 ATTEMPT_ENDED = "ended"  # outcome known
-LIVE_ATTEMPT_STATES = (ATTEMPT_ORIGINATING, ATTEMPT_RINGING, ATTEMPT_ANSWERED)
+LIVE_ATTEMPT_STATES = (ATTEMPT_CLAIMED, ATTEMPT_ORIGINATING, ATTEMPT_RINGING, ATTEMPT_ANSWERED)
+DIALLED_LIVE_STATES = (ATTEMPT_ORIGINATING, ATTEMPT_RINGING, ATTEMPT_ANSWERED)
 
 OUTCOMES = (
     "completed", "partial", "no_answer", "busy", "rejected", "invalid_number", "congestion",
@@ -234,6 +236,10 @@ class CallAttempt(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The claim's lease on the database clock (migration 0020): set by the claim, cleared
+    # when the Originate is about to be sent. An ended attempt that still has it was never
+    # dialled, and does not count as a try.
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
 
     task: Mapped[CallTask] = relationship(back_populates="attempt_rows")
     answers: Mapped[list[Answer]] = relationship(back_populates="attempt")
@@ -255,3 +261,16 @@ class Answer(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     attempt: Mapped[CallAttempt] = relationship(back_populates="answers")
+
+
+class Server(Base):
+    """One engine's heartbeat (migration 0020): others end the live calls of a silent one."""
+
+    __tablename__ = "servers"
+
+    server_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_seen: Mapped[datetime] = mapped_column(DateTime)  # the database's clock
+    started_at: Mapped[datetime] = mapped_column(DateTime)  # the database's clock
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    version: Mapped[str] = mapped_column(String(40))

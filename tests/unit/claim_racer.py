@@ -34,3 +34,21 @@ def claim_all_due(url: str, server: str, day: date, now: datetime, start, result
     finally:
         db.dispose()
         results.put((server, won, lost, refused))
+
+
+def claim_next_until_none(url: str, server: str, day: date, now: datetime, start,
+                          results) -> None:
+    """PostgreSQL: claim with FOR UPDATE SKIP LOCKED (claim_next) until nothing is left."""
+    db = Database(url, auto_migrate=False)
+    window = Window(parse_window("w", "08:00-20:00"), "Asia/Ho_Chi_Minh", 300)
+    records = AttemptRecords(db, load_questionnaire(DEFAULT_QUESTIONNAIRE),
+                             RetryPolicy.from_settings(Settings()), window, server)
+    won: list[int] = []
+    try:
+        start.wait(60)
+        while task := records.claim_next(day, now, {"viettel"}, (), str(uuid.uuid4()),
+                                         "default"):
+            won.append(task.task_id)
+    finally:
+        db.dispose()
+        results.put((server, won, 0, 0))
