@@ -1,13 +1,13 @@
 """plan runs: each run of the daily plan, one scheduled or catch-up run per day
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0020
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0022"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
