@@ -46,25 +46,54 @@ def _setup_logging(level: str) -> None:
 
 
 def cmd_lab(args) -> int:
-    from callengine.lab.lab import Lab
+    from callengine.lab.lab import Lab, pbx_name
 
     lab = Lab()
     if args.lab_command == "up":
         settings = _settings()
         config = lab.up(Path(args.scenario) if args.scenario else None,
-                        reprompts=settings.reprompts)
-        print(f"lab running: pbx AMI 127.0.0.1:{lab.ports.pbx_ami}, "
-              f"SIP 127.0.0.1:{lab.ports.pbx_sip} -> carrier 127.0.0.1:{lab.ports.carrier_sip}")
+                        reprompts=settings.reprompts, servers=args.servers)
+        for number in range(1, args.servers + 1):
+            ports = lab.ports.server(number)
+            print(f"lab running: {pbx_name(number)} AMI 127.0.0.1:{ports.ami}, "
+                  f"SIP 127.0.0.1:{ports.sip} -> carrier 127.0.0.1:{lab.ports.carrier_sip}")
         print(f"engine settings: export CALLENGINE_CONFIG={config}")
+        if args.servers > 1:
+            print("the other engines: callengine lab env --server K")
     elif args.lab_command == "down":
         lab.down()
         print("lab stopped")
     elif args.lab_command == "env":
-        print(f"export CALLENGINE_CONFIG={lab.engine_config}")
+        print(_lab_env(lab, args.server))
+    elif args.lab_command == "kill":
+        pid = lab.kill(args.server)
+        print(f"{pbx_name(args.server)}: Asterisk (pid {pid}) killed with SIGKILL")
     else:
         for name, state in lab.status().items():
             print(f"{name}: {state}")
     return 0
+
+
+def _lab_env(lab, number: int) -> str:
+    """Shell lines for engine `number`: its settings file, and what is in it as comments."""
+    import yaml
+
+    lab.check_server(number)
+    path = lab.engine_config_of(number)
+    config = yaml.safe_load(path.read_text()) if path.exists() else {}
+    return "\n".join([
+        f"export CALLENGINE_CONFIG={path}",
+        f"# server_id {config.get('server_id', '?')}, AMI 127.0.0.1:{config.get('ami_port', '?')}, "
+        f"FastAGI 127.0.0.1:{config.get('agi_port', '?')}",
+        f"# CDR {config.get('cdr_path', '?')}",
+    ])
+
+
+def _server_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a server number (1, 2, ...)") from None
 
 
 def cmd_run(args) -> int:
@@ -175,13 +204,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callengine", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    lab = sub.add_parser("lab", help="the two-Asterisk lab on loopback")
+    lab = sub.add_parser("lab", help="the Asterisk lab on loopback (pbx servers, carrier)")
     lab_sub = lab.add_subparsers(dest="lab_command", required=True)
     up = lab_sub.add_parser("up", help="build (once) and start the lab")
     up.add_argument("--scenario", help="YAML file of resident behaviours")
-    lab_sub.add_parser("down", help="stop the lab")
-    lab_sub.add_parser("status", help="show whether the lab runs")
-    lab_sub.add_parser("env", help="print the settings line for the engine")
+    up.add_argument("--servers", type=_server_number, default=1,
+                    help="how many pbx Asterisk servers (each with its own engine; default 1)")
+    lab_sub.add_parser("down", help="stop the lab (every server)")
+    lab_sub.add_parser("status", help="show whether the lab's instances run")
+    env = lab_sub.add_parser("env", help="print the settings line for an engine")
+    env.add_argument("--server", type=_server_number, default=1, help="engine K (default 1)")
+    kill = lab_sub.add_parser("kill", help="crash a pbx server's Asterisk (SIGKILL)")
+    kill.add_argument("--server", type=_server_number, required=True, help="server K")
     lab.set_defaults(func=cmd_lab)
 
     run = sub.add_parser("run", help="run the dialer")

@@ -101,9 +101,21 @@ def pbx_pjsip(sip_port: int, carrier_port: int, trunk_endpoints: list[str]) -> s
     return "\n".join(parts)
 
 
-def carrier_pjsip(sip_port: int, pbx_port: int) -> str:
-    return (_transport(sip_port) + _endpoint("pbx", pbx_port, "residents")
-            + f"\n[pbx-identify]\ntype = identify\nendpoint = pbx\nmatch = 127.0.0.1:{pbx_port}\n")
+# A real network ends a call whose far end went silent; so does the lab's carrier, so a call
+# from a pbx that died (no BYE ever comes) ends within seconds instead of living on. Longer
+# than the engine's speech_reply_timeout (the pbx sends no audio while it waits on FastAGI).
+CARRIER_RTP_TIMEOUT = 5
+
+
+def carrier_pjsip(sip_port: int, pbx_ports: dict[str, int]) -> str:
+    """The carrier: one endpoint per pbx (named like it), told apart by its SIP port."""
+    parts = [_transport(sip_port)]
+    timeouts = f"rtp_timeout = {CARRIER_RTP_TIMEOUT}\nrtp_timeout_hold = {CARRIER_RTP_TIMEOUT}\n"
+    for name, port in pbx_ports.items():
+        parts.append(_endpoint(name, port, "residents", timeouts)
+                     + f"\n[{name}-identify]\ntype = identify\nendpoint = {name}\n"
+                     f"match = 127.0.0.1:{port}\n")
+    return "\n".join(parts)
 
 
 def observer_manager(port: int) -> str:

@@ -43,9 +43,10 @@ FAST = {
 }
 
 
-def refuse_stale_engine(lab: Lab) -> None:
-    """Fail at once, and say why, when an engine left by an earlier run holds the lab's ports."""
-    host, port = "127.0.0.1", lab.ports.engine_agi
+def refuse_stale_engine(lab: Lab, port: int | None = None) -> None:
+    """Fail at once, and say why, when an engine left by an earlier run holds the lab's ports
+    (the engine's FastAGI port; of server 1 unless `port` is given)."""
+    host, port = "127.0.0.1", port or lab.ports.engine_agi
     with socket.socket() as probe:
         try:
             probe.bind((host, port))
