@@ -34,6 +34,7 @@ from callengine.dialer.tracker import (
     CallbackRequested,
     Finished,
 )
+from callengine.dialer.trunk_health import TrunkHealth, describe
 from callengine.dialer.window import Window
 from callengine.phones import mask_phone, normalize_phone
 from callengine.settings import Settings, Trunk
@@ -75,6 +76,8 @@ class Dialer:
         self.pacers = pacers if pacers is not None else build_pacers(settings.trunks)
         self.campaign = campaign  # pause, window, limits and retries changed live
         self.tracker = AttemptTracker()
+        self.health = TrunkHealth(settings.trunks)  # PJSIP qualify: trunks out of rotation
+        self._health_query_refused = False
         self.in_flight: dict[str, InFlight] = {}
         self._events: asyncio.Queue = asyncio.Queue()
         self._wake = asyncio.Event()
@@ -91,9 +94,13 @@ class Dialer:
 
     def on_event(self, message) -> None:
         """Called by the AMI reader: only queue, never block it."""
+        if message.name == "ContactStatus":
+            self._apply_health(self.health.on_contact_status(message))
+            return
         self._events.put_nowait(message)
 
     async def on_connected(self, client) -> None:
+        await self.learn_trunk_health(client)
         await self.reconcile(client)
         self._ready.set()
         self._wake.set()
@@ -101,6 +108,25 @@ class Dialer:
     def on_disconnected(self, reason: str) -> None:
         log.warning("AMI connection lost (%s); dialling paused", reason)
         self._ready.clear()
+
+    async def learn_trunk_health(self, client) -> None:
+        """Each trunk endpoint's qualify status now; ContactStatus events keep it current."""
+        for endpoint in self.health.endpoints:
+            try:
+                details = await actions.pjsip_show_endpoint(client, endpoint)
+            except AmiActionError as exc:
+                if not self._health_query_refused:
+                    log.warning("trunk endpoint %s: status not read at connect (%s); trunk "
+                                "health follows ContactStatus events only", endpoint, exc)
+                self._health_query_refused = True
+                continue
+            self._apply_health(self.health.load_endpoint(endpoint, details))
+
+    def _apply_health(self, changes) -> None:
+        for change in changes:
+            (log.info if change.available else log.warning)(describe(change))
+            if change.available:
+                self._wake.set()  # calls waiting for this trunk may start now
 
     # --- main loop -------------------------------------------------------------------------
 
@@ -208,7 +234,7 @@ class Dialer:
     def _pick_trunk(self, task: DueTask) -> tuple[Trunk | None, float]:
         """The number's trunk if it may start now; other trunks only stand in when it is down."""
         mono = self.clock.monotonic()
-        candidates = self.router.candidates(task.carrier, mono)
+        candidates = self.router.candidates(task.carrier, mono, self.health.unavailable())
         if not candidates:
             return None, IDLE_POLL
         wait = self.pacers[candidates[0].name].wait_time(mono)
