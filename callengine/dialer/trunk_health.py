@@ -48,6 +48,10 @@ class TrunkHealth:
     def endpoints(self) -> list[str]:
         return sorted(self._trunks_of)
 
+    def contacts(self, endpoint: str) -> dict[str, str]:
+        """An endpoint's contacts (URI -> last qualify status), as last heard."""
+        return dict(self._contacts.get(endpoint, {}))
+
     def unavailable(self) -> frozenset[str]:
         """Names of the trunks whose every contact is Unreachable."""
         return frozenset(self._down)
@@ -115,5 +119,8 @@ def describe(change: Change) -> str:
         return (f"trunk {change.trunk} out of rotation: its contacts do not answer SIP OPTIONS "
                 f"(qualify{f', last {change.uri}' if change.uri else ''}); numbers go to the "
                 "other trunks")
-    rtt = f", round trip {change.roundtrip_ms:.1f} ms" if change.roundtrip_ms else ""
-    return f"trunk {change.trunk} back in rotation: its contact answers SIP OPTIONS again{rtt}"
+    if change.roundtrip_ms is None:
+        return (f"trunk {change.trunk} back in rotation: none of its contacts is known to be "
+                "unreachable any more (qualify)")
+    return (f"trunk {change.trunk} back in rotation: its contact answers SIP OPTIONS again, "
+            f"round trip {change.roundtrip_ms:.1f} ms")

@@ -31,6 +31,9 @@ LAB_TRUNKS: tuple[tuple[str, str, list[str]], ...] = (  # (trunk, pbx endpoint, 
 )
 
 
+QUALIFY = asterisk_conf.Qualify(frequency=2, timeout=1.0)  # short: tests wait on it
+
+
 @dataclass(frozen=True)
 class LabPorts:
     pbx_sip: int = 15060
@@ -54,6 +57,7 @@ class Lab:
         self.repo = repo
         self.log = log
         self.lab_dir = LAB_DIR if self.ports == LabPorts() else f"{LAB_DIR}-{self.ports.pbx_sip}"
+        self.contact_ports: dict[str, int] = {}  # trunk endpoint -> where its aor points
 
     # --- paths -------------------------------------------------------------------------
 
@@ -112,6 +116,20 @@ class Lab:
             return {name: "not built" for name in INSTANCES}
         return {name: "running" if self.running(name) else "stopped" for name in INSTANCES}
 
+    def point_trunk(self, endpoint: str, port: int | None) -> None:
+        """Re-point a pbx trunk's aor contact to 127.0.0.1:port (None: back to the carrier)
+        and reload PJSIP; Asterisk's qualify then finds out whether it answers."""
+        if port is None:
+            self.contact_ports.pop(endpoint, None)
+        else:
+            self.contact_ports[endpoint] = port
+        self._write("pbx", {"pjsip.conf": self._pbx_pjsip()})
+        self._cli("pbx", "module reload res_pjsip.so")
+
+    def _pbx_pjsip(self) -> str:
+        return asterisk_conf.pbx_pjsip(self.ports.pbx_sip, self.ports.carrier_sip,
+                                       [t[1] for t in LAB_TRUNKS], QUALIFY, self.contact_ports)
+
     def cli(self, instance: str, command: str) -> str:
         """Run an Asterisk CLI command on an instance (lab control, not the dialer's path)."""
         return self._cli(instance, command)
@@ -155,8 +173,7 @@ class Lab:
         files["extensions.conf"] = (
             f"[globals]\nCE_SOUNDS={self.lab_dir}/sounds/vi\n\n"
             "#include extensions_callengine.conf\n")
-        files["pjsip.conf"] = asterisk_conf.pbx_pjsip(
-            self.ports.pbx_sip, self.ports.carrier_sip, [t[1] for t in LAB_TRUNKS])
+        files["pjsip.conf"] = self._pbx_pjsip()
         self._write("pbx", files)
         for folder in ("answers", "greetings"):
             self.host(f"{self.lab_dir}/{folder}").mkdir(parents=True, exist_ok=True)
