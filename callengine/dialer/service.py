@@ -77,7 +77,7 @@ class Dialer:
         self.campaign = campaign  # pause, window, limits and retries changed live
         self.tracker = AttemptTracker()
         self.health = TrunkHealth(settings.trunks)  # PJSIP qualify: trunks out of rotation
-        self._health_query_refused = False
+        self._health_warned: set[str | bool] = set()  # endpoints (or True: denied) told once
         self.in_flight: dict[str, InFlight] = {}
         self._events: asyncio.Queue = asyncio.Queue()
         self._wake = asyncio.Event()
@@ -115,10 +115,16 @@ class Dialer:
             try:
                 details = await actions.pjsip_show_endpoint(client, endpoint)
             except AmiActionError as exc:
-                if not self._health_query_refused:
-                    log.warning("trunk endpoint %s: status not read at connect (%s); trunk "
-                                "health follows ContactStatus events only", endpoint, exc)
-                self._health_query_refused = True
+                denied = "permission denied" in str(exc).lower()
+                told: str | bool = True if denied else endpoint
+                if told not in self._health_warned:
+                    log.warning("trunk endpoint %s: qualify status not read at connect (%s); "
+                                "%s", endpoint, exc, "the AMI user needs write=system; trunk "
+                                "health follows ContactStatus events only" if denied else
+                                "is the endpoint in pjsip.conf?")
+                self._health_warned.add(told)
+                if denied:
+                    return
                 continue
             self._apply_health(self.health.load_endpoint(endpoint, details))
 
