@@ -20,6 +20,7 @@ from flask_login import current_user
 from callengine import campaign as service
 from callengine.campaign import Campaign, CampaignConflict, CampaignError, label
 from callengine.campaign.validate import flatten
+from callengine.campaign.values import trunk_key
 from callengine.store.campaign import DURATION_COLUMNS
 from admin.access import roles_required
 from admin.context import audit_event, context
@@ -118,13 +119,22 @@ def _fields(current: Campaign, typed: Mapping[str, str] | None = None,
     return scalars, trunks
 
 
+def server_limits(current: Campaign) -> list[tuple[str, str]]:
+    """The limits set for one server only (shown, changed through the API or the CLI)."""
+    values = current.values()
+    return [(label(key), str(values[key])) for key in sorted(
+        trunk_key(target, limit) for target, given in current.server_limits.items()
+        for limit in given)]
+
+
 def _page(current: Campaign, *, typed=None, errors=None, problem: str | None = None,
           status: int = 200):
     scalars, trunks = _fields(current, typed, errors)
     other_errors = [message for key, message in (errors or {}).items()
                     if key not in shown_values(current)]
     return render_template("campaign/index.html", campaign=current, scalars=scalars,
-                           trunks=trunks, form=ActionForm(), problem=problem,
+                           trunks=trunks, server_limits=server_limits(current),
+                           form=ActionForm(), problem=problem,
                            other_errors=other_errors,
                            poll=context().settings.campaign_poll_interval), status
 

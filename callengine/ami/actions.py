@@ -67,3 +67,12 @@ def _variable(key: str, value: str) -> str:
     if not key or "=" in key:
         raise ValueError(f"invalid channel variable name {key!r}")
     return f"{key}={value}"
+
+
+async def pjsip_show_endpoint(ami: AmiClient, endpoint: str) -> list[Message]:
+    """Return an endpoint's details: AorDetail, ContactStatusDetail (qualify status)...
+
+    Needs write=system; an unknown endpoint is an AmiActionError."""
+    return await ami.send_action_collect(
+        "PJSIPShowEndpoint", [("Endpoint", endpoint)], complete_event="EndpointDetailComplete"
+    )

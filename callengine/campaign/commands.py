@@ -96,6 +96,10 @@ def describe(campaign: Campaign, timezone: str) -> list[str]:
         lines.append(f"Trung kế {name}: {limits.max_channels} kênh"
                      f"{star(trunk_key(name, 'max_channels'))}, {limits.cps:g} cuộc gọi/giây"
                      f"{star(trunk_key(name, 'cps'))}")
+    for target, given in sorted(campaign.server_limits.items()):
+        name, _, server = target.partition("@")
+        lines.append(f"Trung kế {name} trên máy chủ {server}: " + ", ".join(
+            f"{label(limit)} {value:g} *" for limit, value in given.items()))
     lines += [f"{label(key)}: {_duration(getattr(campaign, key))}{star(key)}"
               for key in DURATION_COLUMNS]
     lines.append(f"{label('max_attempts_per_day')}: {campaign.max_attempts_per_day}"

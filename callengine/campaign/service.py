@@ -11,7 +11,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from callengine.campaign.validate import CampaignConflict, check_actor, parse_changes
-from callengine.campaign.values import Campaign, overlay
+from callengine.campaign.values import Campaign, overlay, split_trunk_key
 from callengine.clock import to_db
 from callengine.settings import Settings
 from callengine.store.campaign import CAMPAIGN_ROW_ID, CampaignRow
@@ -38,9 +38,11 @@ def changed_since(db: Database, settings: Settings, seen: int) -> Campaign | Non
     return current(db, settings) if revision(db) != seen else None
 
 
-def effective_settings(db: Database, settings: Settings) -> Settings:
-    """The settings as the campaign has them now (window, retries, trunk limits)."""
-    return current(db, settings).apply_to(settings)
+def effective_settings(db: Database, settings: Settings,
+                       server: str | None = None) -> Settings:
+    """The settings as the campaign has them now (window, retries, trunk limits; a
+    server's own trunk limits when server is given)."""
+    return current(db, settings).apply_to(settings, server)
 
 
 def update(db: Database, settings: Settings, changes: Mapping[str, Any], actor: str,
@@ -89,9 +91,11 @@ def _locked_row(s: Session) -> CampaignRow:
 def _write(row: CampaignRow, parsed: dict[str, Any], actor: str, now: datetime) -> None:
     limits = {name: dict(given) for name, given in (row.trunk_limits or {}).items()}
     for key, value in parsed.items():
-        if key.startswith("trunk."):
-            _, name, limit = key.split(".")
-            _set_or_drop(limits.setdefault(name, {}), limit, value)
+        parts = split_trunk_key(key)
+        if parts is not None:
+            name, server, limit = parts
+            target = f"{name}@{server}" if server is not None else name
+            _set_or_drop(limits.setdefault(target, {}), limit, value)
         elif key == "paused":
             _set_paused(row, value, actor, now)
         else:

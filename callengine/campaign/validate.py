@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from callengine.campaign.values import SETTING_KEYS, TRUNK_LIMITS, format_window, label
+from callengine.campaign.values import SETTING_KEYS, format_window, label, split_trunk_key
 from callengine.errors import ConfigError
 from callengine.settings import (
+    _SERVER_ID,
     _parse_bool,
     _parse_int,
     _parse_positive_float,
@@ -106,17 +107,24 @@ def _kind_of(key: str, trunks: tuple[str, ...]) -> str:
     """The parser's name for a key, or a CampaignError for a key that cannot change."""
     if key in SETTING_KEYS or key == "paused":
         return key
-    parts = key.split(".")
-    if len(parts) == 3 and parts[0] == "trunk" and parts[2] in TRUNK_LIMITS:
-        if parts[1] not in trunks:
-            raise CampaignError({key: f"Trung kế {parts[1]!r} không có trong cấu hình "
+    parts = split_trunk_key(key)
+    if parts is not None:
+        name, server, limit = parts
+        if name not in trunks:
+            raise CampaignError({key: f"Trung kế {name!r} không có trong cấu hình "
                                       f"(có: {', '.join(trunks)})"})
-        return parts[2]
+        if server is not None and not _SERVER_ID.match(server):
+            raise CampaignError({key: f"{key}: tên máy chủ {server!r} không hợp lệ: sau @ là "
+                                      "mã máy chủ (CALLENGINE_SERVER_ID), 1 đến 64 chữ cái, "
+                                      "chữ số, dấu . _ : -, ví dụ trunk.viettel@lab-2.cps"})
+        return limit
     if key in READ_ONLY:
         raise CampaignError({key: f"{key}: chỉ đọc, không thay đổi được"})
     raise CampaignError({key: f"{key}: không phải thiết lập của chiến dịch (có: "
                               f"paused, {', '.join(SETTING_KEYS)}, "
-                              "trunk.<tên>.max_channels, trunk.<tên>.cps)"})
+                              "trunk.<tên>.max_channels, trunk.<tên>.cps, "
+                              "trunk.<tên>@<máy chủ>.max_channels, "
+                              "trunk.<tên>@<máy chủ>.cps)"})
 
 
 def check_actor(actor: str) -> str:

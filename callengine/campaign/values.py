@@ -31,15 +31,30 @@ LABELS: dict[str, str] = {
 
 
 def trunk_key(trunk: str, limit: str) -> str:
-    """The flat key of one trunk limit, e.g. trunk.viettel.max_channels."""
+    """The flat key of one trunk limit, e.g. trunk.viettel.max_channels, or for one server
+    only trunk.viettel@lab-2.max_channels."""
     return f"trunk.{trunk}.{limit}"
+
+
+def split_trunk_key(key: str) -> tuple[str, str | None, str] | None:
+    """(trunk, server or None, limit) of a trunk limit's key; None for any other key.
+
+    Server ids may hold dots: the limit is the last part, the trunk the first."""
+    prefix, _, rest = key.partition(".")
+    target, _, limit = rest.rpartition(".")
+    if prefix != "trunk" or not target or limit not in TRUNK_LIMITS:
+        return None
+    name, at, server = target.partition("@")
+    return name, server if at else None, limit
 
 
 def label(key: str) -> str:
     """The Vietnamese label of a campaign key, trunk limits included."""
-    parts = key.split(".")
-    if len(parts) == 3 and parts[0] == "trunk" and parts[2] in TRUNK_LIMITS:
-        return f"{LABELS[parts[2]]} (trung kế {parts[1]})"
+    parts = split_trunk_key(key)
+    if parts is not None:
+        name, server, limit = parts
+        where = f", máy chủ {server}" if server is not None else ""
+        return f"{LABELS[limit]} (trung kế {name}{where})"
     return LABELS.get(key, key)
 
 
@@ -64,7 +79,7 @@ class Campaign:
     revision: int
     paused: bool
     call_window: CallWindow
-    trunks: dict[str, TrunkLimits]
+    trunks: dict[str, TrunkLimits]  # every server, unless server_limits says otherwise
     retry_busy: float
     retry_no_answer: float
     retry_congestion: float
@@ -78,21 +93,32 @@ class Campaign:
     updated_by: str | None = None
     updated_at: datetime | None = None
     overridden: frozenset[str] = field(default_factory=frozenset)
+    # "viettel@lab-2" -> the limits set for that trunk on that server only (they win there)
+    server_limits: dict[str, dict[str, float]] = field(default_factory=dict)
 
-    def apply_to(self, settings: Settings) -> Settings:
-        """The settings with this campaign's values in place."""
-        trunks = tuple(replace(t, max_channels=self.trunks[t.name].max_channels,
-                               cps=self.trunks[t.name].cps) if t.name in self.trunks else t
-                       for t in settings.trunks)
+    def limits_on(self, name: str, server: str | None) -> TrunkLimits:
+        """A trunk's limits on one server: its server's own values, else every server's."""
+        shared = self.trunks[name]
+        own = self.server_limits.get(f"{name}@{server}", {}) if server else {}
+        return TrunkLimits(int(own.get("max_channels", shared.max_channels)),
+                           float(own.get("cps", shared.cps)))
+
+    def apply_to(self, settings: Settings, server: str | None = None) -> Settings:
+        """The settings with this campaign's values in place (on that server, if given)."""
+        trunks = tuple(_with_limits(t, self.limits_on(t.name, server))
+                       if t.name in self.trunks else t for t in settings.trunks)
         values = {key: getattr(self, key) for key in SETTING_KEYS}
         return replace(settings, trunks=trunks, **values)
 
     def values(self) -> dict[str, Any]:
-        """Every key (trunk limits flat) with its JSON value."""
+        """Every key (trunk limits flat, per-server ones too) with its JSON value."""
         flat = {key: _json_value(getattr(self, key)) for key in SCALAR_KEYS}
         for name, limits in self.trunks.items():
             for limit in TRUNK_LIMITS:
                 flat[trunk_key(name, limit)] = _number(getattr(limits, limit))
+        for target, given in self.server_limits.items():
+            for limit, value in given.items():
+                flat[trunk_key(target, limit)] = _number(value)
         return flat
 
     def to_dict(self) -> dict[str, Any]:
@@ -101,6 +127,8 @@ class Campaign:
         body.update({key: _json_value(getattr(self, key)) for key in SCALAR_KEYS})
         body["trunks"] = {name: {"max_channels": t.max_channels, "cps": _number(t.cps)}
                           for name, t in self.trunks.items()}
+        body["trunks"].update({target: {k: _number(v) for k, v in given.items()}
+                               for target, given in self.server_limits.items()})
         for key in ("paused_by", "paused_at", "updated_by", "updated_at"):
             body[key] = _json_value(getattr(self, key))
         body["overridden"] = sorted(self.overridden)
@@ -138,13 +166,21 @@ def overlay(settings: Settings, row: CampaignRow | None) -> Campaign:
         values["call_window"] = parse_window("call_window", stored["call_window"])
     limits = row.trunk_limits or {}
     trunks = {t.name: _limits(t, limits.get(t.name) or {}) for t in settings.trunks}
+    per_server = {target: {k: float(v) for k, v in given.items() if k in TRUNK_LIMITS}
+                  for target, given in limits.items()
+                  if "@" in target and target.partition("@")[0] in trunks}
     overridden = set(stored) | {trunk_key(name, limit) for name, given in limits.items()
-                                if name in trunks for limit in given}
+                                if name in trunks or name in per_server for limit in given}
     return Campaign(
+        server_limits={target: given for target, given in per_server.items() if given},
         revision=row.revision, paused=bool(row.paused), trunks=trunks,
         paused_by=row.paused_by, paused_at=_aware(row.paused_at),
         updated_by=row.updated_by, updated_at=_aware(row.updated_at),
         overridden=frozenset(overridden), **values)
+
+
+def _with_limits(trunk: Trunk, limits: TrunkLimits) -> Trunk:
+    return replace(trunk, max_channels=limits.max_channels, cps=limits.cps)
 
 
 def _limits(trunk: Trunk, stored: dict[str, Any]) -> TrunkLimits:

@@ -74,7 +74,7 @@ class CampaignWatcher:
 
     def apply(self, campaign: Campaign) -> None:
         """Put the campaign's values into the pacers, the window and the retry policy."""
-        effective = campaign.apply_to(self.settings)
+        effective = campaign.apply_to(self.settings, self.records.server_id)
         for trunk in effective.trunks:
             if trunk.name in self.pacers:
                 self.pacers[trunk.name].set_limits(trunk.max_channels, trunk.cps)

@@ -17,12 +17,15 @@ class TrunkRouter:
         self._failures: dict[str, int] = {t.name: 0 for t in trunks}
         self._down_until: dict[str, float] = {}
 
-    def candidates(self, carrier: str, now: float) -> list[Trunk]:
-        """Trunks to use for this carrier, best first, skipping trunks that are down."""
+    def candidates(self, carrier: str, now: float,
+                   unavailable: frozenset[str] = frozenset()) -> list[Trunk]:
+        """Trunks to use for this carrier, best first, skipping trunks that are down (the
+        breaker) or unavailable (Asterisk's qualify says their contacts do not answer)."""
         preferred = [t for t in self.trunks if carrier in t.carriers]
         default = [t for t in self.trunks if t.name == self.default and t not in preferred]
         others = [t for t in self.trunks if t not in preferred and t not in default]
-        return [t for t in preferred + default + others if not self.is_down(t.name, now)]
+        return [t for t in preferred + default + others
+                if t.name not in unavailable and not self.is_down(t.name, now)]
 
     def is_down(self, name: str, now: float) -> bool:
         return self._down_until.get(name, -1.0) > now

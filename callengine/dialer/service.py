@@ -36,6 +36,7 @@ from callengine.dialer.tracker import (
     CallbackRequested,
     Finished,
 )
+from callengine.dialer.trunk_health import TrunkHealth, describe
 from callengine.dialer.window import Window
 from callengine.phones import mask_phone, normalize_phone
 from callengine.settings import Settings, Trunk
@@ -84,6 +85,8 @@ class Dialer:
         # every database call runs on these lanes, never on the loop (one lane on SQLite)
         self.db = DbLanes(single=records.db.engine.dialect.name == "sqlite")
         self.tracker = AttemptTracker()
+        self.health = TrunkHealth(settings.trunks)  # PJSIP qualify: trunks out of rotation
+        self._health_warned: set[str | bool] = set()  # endpoints (or True: denied) told once
         self.in_flight: dict[str, InFlight] = {}
         self._events: asyncio.Queue = asyncio.Queue()
         self._wake = asyncio.Event()
@@ -105,6 +108,9 @@ class Dialer:
 
     def on_event(self, message) -> None:
         """Called by the AMI reader: only queue, never block it."""
+        if message.name == "ContactStatus":
+            self._apply_health(self.health.on_contact_status(message))
+            return
         self._events.put_nowait(message)
 
     async def on_connected(self, client) -> None:
@@ -112,6 +118,7 @@ class Dialer:
             log.info("AMI connected after %.0f s without it; reconciling",
                      self.clock.monotonic() - self._ami_down_since)
         self._ami_down_since, self._ami_down_handled = None, False
+        await self.learn_trunk_health(client)
         await self.reconcile(client)
         self._ready.set()
         self._wake.set()
@@ -121,6 +128,31 @@ class Dialer:
         self._ready.clear()
         if self._ami_down_since is None:
             self._ami_down_since = self.clock.monotonic()
+
+    async def learn_trunk_health(self, client) -> None:
+        """Each trunk endpoint's qualify status now; ContactStatus events keep it current."""
+        for endpoint in self.health.endpoints:
+            try:
+                details = await actions.pjsip_show_endpoint(client, endpoint)
+            except AmiActionError as exc:
+                denied = "permission denied" in str(exc).lower()
+                told: str | bool = True if denied else endpoint
+                if told not in self._health_warned:
+                    log.warning("trunk endpoint %s: qualify status not read at connect (%s); "
+                                "%s", endpoint, exc, "the AMI user needs write=system; trunk "
+                                "health follows ContactStatus events only" if denied else
+                                "is the endpoint in pjsip.conf?")
+                self._health_warned.add(told)
+                if denied:
+                    return
+                continue
+            self._apply_health(self.health.load_endpoint(endpoint, details))
+
+    def _apply_health(self, changes) -> None:
+        for change in changes:
+            (log.info if change.available else log.warning)(describe(change))
+            if change.available:
+                self._wake.set()  # calls waiting for this trunk may start now
 
     # --- main loop -------------------------------------------------------------------------
 
@@ -245,7 +277,7 @@ class Dialer:
     def _pick_trunk(self, task: DueTask) -> tuple[Trunk | None, float]:
         """The number's trunk if it may start now; other trunks only stand in when it is down."""
         mono = self.clock.monotonic()
-        candidates = self.router.candidates(task.carrier, mono)
+        candidates = self.router.candidates(task.carrier, mono, self.health.unavailable())
         if not candidates:
             return None, IDLE_POLL
         wait = self.pacers[candidates[0].name].wait_time(mono)

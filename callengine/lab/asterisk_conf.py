@@ -68,11 +68,23 @@ def logger_conf() -> str:
     return "[general]\n[logfiles]\nmessages.log => notice,warning,error,verbose(3)\n"
 
 
-def _endpoint(name: str, contact_port: int, context: str, extra: str = "") -> str:
+@dataclass(frozen=True)
+class Qualify:
+    """PJSIP qualify of a trunk's aor: an OPTIONS every frequency seconds, timeout to answer."""
+
+    frequency: int = 2
+    timeout: float = 1.0
+
+    def aor_lines(self) -> str:
+        return f"qualify_frequency = {self.frequency}\nqualify_timeout = {self.timeout:g}\n"
+
+
+def _endpoint(name: str, contact_port: int, context: str, extra: str = "",
+              qualify: Qualify | None = None) -> str:
     return f"""[{name}]
 type = aor
 contact = sip:127.0.0.1:{contact_port}
-
+{qualify.aor_lines() if qualify else ""}
 [{name}]
 type = endpoint
 aors = {name}
@@ -90,12 +102,17 @@ def _transport(port: int) -> str:
     return f"[transport-udp]\ntype = transport\nprotocol = udp\nbind = 127.0.0.1:{port}\n\n"
 
 
-def pbx_pjsip(sip_port: int, carrier_port: int, trunk_endpoints: list[str]) -> str:
-    """The CDC's PBX: one endpoint per trunk, all towards the lab carrier."""
+def pbx_pjsip(sip_port: int, carrier_port: int, trunk_endpoints: list[str],
+              qualify: Qualify | None = None, contact_ports: dict[str, int] | None = None) -> str:
+    """The CDC's PBX: one endpoint per trunk, all towards the lab carrier, each qualified.
+
+    contact_ports re-points a trunk's aor elsewhere (tests: a socket that never answers)."""
     parts = [_transport(sip_port)]
     for name in trunk_endpoints:
         # from_user tells the lab carrier which trunk a call came in on.
-        parts.append(_endpoint(name, carrier_port, "callengine-inbound", f"from_user = {name}\n"))
+        port = (contact_ports or {}).get(name, carrier_port)
+        parts.append(_endpoint(name, port, "callengine-inbound", f"from_user = {name}\n",
+                               qualify))
     parts.append(f"[carrier-identify]\ntype = identify\nendpoint = {trunk_endpoints[0]}\n"
                  f"match = 127.0.0.1:{carrier_port}\n")
     return "\n".join(parts)

@@ -35,6 +35,9 @@ LAB_TRUNKS: tuple[tuple[str, str, list[str]], ...] = (  # (trunk, pbx endpoint, 
 )
 
 
+QUALIFY = asterisk_conf.Qualify(frequency=2, timeout=1.0)  # short: tests wait on it
+
+
 @dataclass(frozen=True)
 class LabPorts:
     pbx_sip: int = 15060
@@ -88,6 +91,7 @@ class Lab:
         self.repo = repo
         self.log = log
         self.lab_dir = LAB_DIR if self.ports == LabPorts() else f"{LAB_DIR}-{self.ports.pbx_sip}"
+        self.contact_ports: dict[str, int] = {}  # trunk endpoint -> where its aor points
 
     # --- paths -------------------------------------------------------------------------
 
@@ -210,6 +214,21 @@ class Lab:
             return {name: "not built" for name in names}
         return {name: "running" if self.running(name) else "stopped" for name in names}
 
+    def point_trunk(self, endpoint: str, port: int | None) -> None:
+        """Re-point server 1's trunk aor contact to 127.0.0.1:port (None: back to the carrier)
+        and reload PJSIP; Asterisk's qualify then finds out whether it answers."""
+        if port is None:
+            self.contact_ports.pop(endpoint, None)
+        else:
+            self.contact_ports[endpoint] = port
+        self._write(pbx_name(1), {"pjsip.conf": self._pbx_pjsip(1)})
+        self._cli(pbx_name(1), "module reload res_pjsip.so")
+
+    def _pbx_pjsip(self, number: int) -> str:
+        contacts = self.contact_ports if number == 1 else {}
+        return asterisk_conf.pbx_pjsip(self.ports.server(number).sip, self.ports.carrier_sip,
+                                       [t[1] for t in LAB_TRUNKS], QUALIFY, contacts)
+
     def cli(self, instance: str, command: str) -> str:
         """Run an Asterisk CLI command on an instance (lab control, not the dialer's path)."""
         return self._cli(instance, command)
@@ -254,8 +273,7 @@ class Lab:
         files["extensions.conf"] = (
             f"[globals]\nCE_SOUNDS={self.lab_dir}/sounds/vi\n\n"
             "#include extensions_callengine.conf\n")
-        files["pjsip.conf"] = asterisk_conf.pbx_pjsip(
-            ports.sip, self.ports.carrier_sip, [t[1] for t in LAB_TRUNKS])
+        files["pjsip.conf"] = self._pbx_pjsip(number)
         self._write(pbx_name(number), files)
         for folder in ("answers", "greetings"):
             self.host(self._folder(folder, number)).mkdir(parents=True, exist_ok=True)

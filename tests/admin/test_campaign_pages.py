@@ -162,3 +162,23 @@ def test_staff_cannot_pause_nor_change_the_campaign(client, auth, db, settings, 
 def test_a_post_without_its_csrf_token_is_refused(client, db, settings, supervisor):
     assert client.post("/campaign/pause").status_code == 400
     assert not campaign.current(db, settings).paused
+
+
+def test_a_limit_for_one_server_set_through_the_api_is_shown_and_obeyed_there(
+        client, db, settings, trunk, watcher, supervisor, token_of):
+    headers = token_of("supervisor", "lan")
+    response = client.put("/api/v1/campaign", headers=headers, json={
+        "trunks": {trunk: {"max_channels": 4}, f"{trunk}@server-a": {"max_channels": 2},
+                   f"{trunk}@server-b": {"cps": 0.5}}})
+    assert response.status_code == 200
+    assert response.json["trunks"][f"{trunk}@server-a"] == {"max_channels": 2}
+    asyncio.run(watcher.poll())
+    assert watcher.pacers[trunk].max_channels == 2  # this engine is server-a
+    assert watcher.pacers[trunk].spacing == 1 / settings.trunks[0].cps  # not server-b's
+    page = page_text(client.get("/campaign"))
+    assert f"Số kênh đồng thời tối đa (trung kế {trunk}, máy chủ server-a): 2" in page
+    assert f"Số cuộc gọi bắt đầu mỗi giây (trung kế {trunk}, máy chủ server-b): 0.5" in page
+    assert f'name="trunk.{trunk}.max_channels" value="4"' in page
+    error = client.put("/api/v1/campaign", headers=headers, json={
+        "trunks": {f"{trunk}@máy 2": {"cps": 1}}}).json["error"]
+    assert "tên máy chủ 'máy 2' không hợp lệ" in error["errors"][f"trunk.{trunk}@máy 2.cps"]

@@ -164,6 +164,41 @@ def test_every_field_has_a_vietnamese_label():
     assert campaign.label("trunk.viettel.cps") == "Số cuộc gọi bắt đầu mỗi giây (trung kế viettel)"
 
 
+def test_a_limit_set_for_one_server_wins_there_and_only_there(db):
+    changed = campaign.update(db, SETTINGS, {
+        "trunk.viettel.max_channels": 20, "trunk.viettel@lab-2.max_channels": "5",
+        "trunks": {"viettel@hn.dc1": {"cps": 1}}}, "lan", NOW)
+    assert changed == campaign.current(db, SETTINGS)
+    limits = {server: next(t for t in changed.apply_to(SETTINGS, server).trunks
+                           if t.name == "viettel") for server in ("lab-1", "lab-2", "hn.dc1")}
+    assert {s: (t.max_channels, t.cps) for s, t in limits.items()} == {
+        "lab-1": (20, 10.0), "lab-2": (5, 10.0), "hn.dc1": (20, 1.0)}
+    assert changed.apply_to(SETTINGS).trunks == changed.apply_to(SETTINGS, "lab-1").trunks
+    assert {"trunk.viettel@lab-2.max_channels", "trunk.viettel@hn.dc1.cps"} <= changed.overridden
+    body = changed.to_dict()
+    assert body["trunks"]["viettel@lab-2"] == {"max_channels": 5}
+    assert body["trunks"]["viettel"] == {"max_channels": 20, "cps": 10}
+    back = campaign.update(db, SETTINGS, {"trunk.viettel@lab-2.max_channels": None}, "lan", NOW)
+    assert "viettel@lab-2" not in back.server_limits
+    assert back.limits_on("viettel", "lab-2") == campaign.TrunkLimits(20, 10.0)
+    assert campaign.label("trunk.viettel@lab-2.cps") == (
+        "Số cuộc gọi bắt đầu mỗi giây (trung kế viettel, máy chủ lab-2)")
+
+
+@pytest.mark.parametrize("key, words", [
+    ("trunk.viettel@bad server!.cps", "tên máy chủ 'bad server!' không hợp lệ"),
+    ("trunk.viettel@.cps", "tên máy chủ '' không hợp lệ"),
+    ("trunk.mobifone@lab-2.cps", "'mobifone' không có trong cấu hình"),
+])
+def test_a_bad_server_specific_limit_is_refused_in_vietnamese(db, key, words):
+    campaign.update(db, SETTINGS, {"retry_busy": 60}, "lan", NOW)
+    before = stored(db)
+    with pytest.raises(campaign.CampaignError) as refused:
+        campaign.update(db, SETTINGS, {key: 2}, "lan", NOW)
+    assert words in refused.value.errors[key]
+    assert stored(db) == before
+
+
 # --- the CLI ---------------------------------------------------------------------------------
 
 
