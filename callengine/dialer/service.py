@@ -35,6 +35,7 @@ from callengine.dialer.tracker import (
     Finished,
 )
 from callengine.dialer.window import Window
+from callengine.metrics import NullDialerMetrics
 from callengine.phones import mask_phone, normalize_phone
 from callengine.settings import Settings, Trunk
 from callengine.store.hiccups import Backoff, is_transient
@@ -62,6 +63,7 @@ class Dialer:
         router: TrunkRouter, cdr: CdrReader, clock: Clock, survey_variables: dict[str, str],
         on_finished: Callable[[str], None] | None = None,
         pacers: dict[str, TrunkPacer] | None = None, campaign: CampaignWatcher | None = None,
+        metrics=None,
     ) -> None:
         self.settings = settings
         self.records = records
@@ -74,6 +76,7 @@ class Dialer:
         self.on_finished = on_finished  # called with the attempt id once it is recorded
         self.pacers = pacers if pacers is not None else build_pacers(settings.trunks)
         self.campaign = campaign  # pause, window, limits and retries changed live
+        self.metrics = metrics or NullDialerMetrics()  # attempts started and ended (counters)
         self.tracker = AttemptTracker()
         self.in_flight: dict[str, InFlight] = {}
         self._events: asyncio.Queue = asyncio.Queue()
@@ -225,6 +228,7 @@ class Dialer:
             return refused.reason != REFUSED_LOCKED
         mono = self.clock.monotonic()
         self.pacers[trunk.name].started(mono)
+        self.metrics.attempt_started(trunk.name)
         self.in_flight[attempt_id] = InFlight(trunk.name, counted=True)
         action_id = f"originate-{attempt_id}"
         self.tracker.track(attempt_id, action_id, mono)
@@ -328,6 +332,7 @@ class Dialer:
 
     def _finish(self, attempt_id: str, ending: Ending, *, trunk_fault: bool) -> None:
         self.records.finish(attempt_id, ending, self.clock.now())
+        self.metrics.attempt_ended(ending.outcome)
         if self.on_finished is not None:
             try:
                 self.on_finished(attempt_id)
