@@ -11,9 +11,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime, timezone
 
 import pytest
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from callengine.app import build_engine, run_engine
@@ -21,9 +22,13 @@ from callengine.clock import SystemClock
 from callengine.dialer.window import Window
 from callengine.errors import ConfigError
 from callengine.identity import server_id
+from callengine.metrics import EngineMetrics, install
 from callengine.metrics_server import MetricsServer
-from callengine.settings import load_settings
+from callengine.planning import plan_and_greet
+from callengine.settings import Settings, load_settings
 from callengine.tasks import schedule_call
+from tests.fakeami import FakeAmi, frame, response
+from tests.unit.test_any_hour import TZ, Moment, add_person
 
 
 class MovableClock(SystemClock):
@@ -192,3 +197,109 @@ def test_the_endpoint_answers_nothing_but_metrics_and_health(tmp_path):
         assert status == 404 and "/metrics" in body
     finally:
         server.close()
+
+
+def _channels_listed(action):
+    """Asterisk's answer to CoreShowChannels with no live channel."""
+    if (action.get("Action") or "").lower() != "coreshowchannels":
+        return None
+    return [response(action, EventList="start"),
+            frame(("Event", "CoreShowChannelsComplete"), ("ActionID", action.action_id or ""),
+                  ("EventList", "Complete"), ("ListItems", "0"))]
+
+
+async def _until(predicate, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await asyncio.to_thread(predicate):
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.2)
+
+
+def test_an_ami_reconnect_is_counted_and_the_health_follows_the_connection(tmp_path):
+    """Fault injection: a fake AMI peer drops the engine's connection once."""
+    async def scenario():
+        peer = FakeAmi(secret="x", on_action=_channels_listed)
+        await peer.start()
+        settings = engine_settings(tmp_path, f"sqlite:///{tmp_path / 'ce.db'}",
+                                   ami_port=peer.port)
+        engine = build_engine(settings)
+        base = f"http://127.0.0.1:{settings.metrics_port}"
+        sid = frozenset({("server_id", server_id(settings))})
+
+        def value(name):
+            try:
+                return samples(get(f"{base}/metrics")[1]).get((name, sid))
+            except urllib.error.URLError:  # the engine's task has not started it yet
+                return None
+
+        stop = asyncio.Event()
+        running = asyncio.create_task(run_engine(engine, until_idle=False, stop=stop))
+        try:
+            await _until(lambda: value("callengine_ami_connected") == 1)
+            first = await asyncio.to_thread(get, f"{base}/healthz")
+            await peer.drop()
+            await _until(lambda: peer.connections == 2 and
+                         value("callengine_ami_connected") == 1)
+            reconnects = await asyncio.to_thread(value, "callengine_ami_reconnects_total")
+            logins = await asyncio.to_thread(
+                lambda: samples(get(f"{base}/metrics")[1])[
+                    ("callengine_ami_response_seconds_count", sid | {("action", "Login")})])
+        finally:
+            stop.set()
+            await running
+            await peer.stop()
+            engine.db.dispose()
+        return first, reconnects, logins
+
+    first, reconnects, logins = asyncio.run(scenario())
+    status, body = first
+    report = json.loads(body)
+    assert status == 200 and "problems" not in report
+    assert (report["status"], report["ami"], report["database"]) == ("ok", "connected", "ok")
+    assert reconnects == 1
+    assert logins == 2
+
+
+def test_the_daily_plan_reports_to_the_engine_metrics_installed_in_its_process(db, tmp_path):
+    now = datetime.now(timezone.utc)
+    moment = Moment("now", now, now.astimezone(TZ).date())
+    settings = Settings(database_url="unused", asterisk_root=tmp_path)
+    metrics = EngineMetrics("pbx1")
+    sid = frozenset({("server_id", "pbx1")})
+
+    def scraped(name):
+        return samples(generate_latest(metrics.registry).decode()).get((name, sid))
+
+    with db.session() as s:
+        add_person(s, "+84912000001", moment)
+    plan_and_greet(db, moment.day, now, settings)  # a CLI plan: no engine metrics to report to
+    with db.session() as s:
+        add_person(s, "+84912000002", moment)
+        add_person(s, "+84912000003", moment)
+    install(metrics)
+    try:
+        result, _ = plan_and_greet(db, moment.day, now, settings)
+    finally:
+        install(None)
+    assert result.created == 2
+    assert scraped("callengine_plan_seconds_count") == 1
+    assert 0 < scraped("callengine_plan_seconds_sum") < 60
+    assert scraped("callengine_plan_tasks_created_total") == 2
+
+
+def test_the_speech_pool_reports_each_recognitions_time(tmp_path):
+    from callengine.speech.pool import RecognitionPool
+    from tests.unit.test_speech_pool import FEVER, silence, tone, wav
+
+    seen: list[float] = []
+
+    async def scenario():
+        pool = RecognitionPool(1, "vosk", {}, 0.5, on_recognized=seen.append)
+        try:
+            for name, sound in (("said.wav", tone(0.8)), ("silent.wav", silence(1.0))):
+                await asyncio.wait_for(pool.recognize(wav(tmp_path, sound, name), FEVER), 60)
+        finally:
+            pool.close()
+
+    asyncio.run(scenario())
+    assert len(seen) == 2 and all(0 < seconds < 60 for seconds in seen)
