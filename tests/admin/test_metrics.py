@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import http.client
 import json
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
+from callengine.cli import main
 from callengine.errors import ConfigError
 from admin.metrics import serve
+from tests.admin.conftest import SECRET_KEY
 from tests.admin.test_imports_api import bearer, post_files, web_file
 from tests.conftest import _admin_engine
-from tests.unit.test_metrics import get, samples
+from tests.unit.test_metrics import free_port, get, samples
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -109,3 +120,66 @@ def test_the_listener_port_taken_is_a_config_error_naming_the_setting(app, liste
     with pytest.raises(ConfigError, match=f"admin_metrics_port: cannot listen on "
                        f"127.0.0.1:{port}"):
         serve(app, "127.0.0.1", port)
+
+
+def _status(url: str) -> tuple[int, bytes]:
+    """Status and body without following a redirect."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    try:
+        connection.request("GET", parts.path)
+        answer = connection.getresponse()
+        return answer.status, answer.read()
+    finally:
+        connection.close()
+
+
+def _admin_env(tmp_path, **values) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLENGINE_")}
+    env.update(CALLENGINE_DATABASE_URL=f"sqlite:///{tmp_path / 'admin.db'}",
+               CALLENGINE_DATA_DIR=str(tmp_path / "data"), CALLENGINE_ADMIN_SECRET_KEY=SECRET_KEY,
+               **{f"CALLENGINE_{k.upper()}": str(v) for k, v in values.items()})
+    return env
+
+
+def test_the_admin_command_serves_metrics_on_their_own_listener_only(tmp_path):
+    public, private = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "callengine.cli", "admin"], cwd=REPO,
+        env=_admin_env(tmp_path, admin_port=public, admin_metrics_port=private),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = _status(f"http://127.0.0.1:{private}/healthz")
+                break
+            except OSError:
+                assert process.poll() is None, process.stderr.read().decode()
+                assert time.monotonic() < deadline, "the admin's listener did not start"
+                time.sleep(0.3)
+        assert health[0] == 200 and json.loads(health[1])["status"] == "ok"
+        for path in ("/metrics", "/healthz"):
+            status, body = _status(f"http://127.0.0.1:{public}{path}")
+            assert status in (302, 401, 404) and b"callengine_" not in body
+        values = samples(_status(f"http://127.0.0.1:{private}/metrics")[1].decode())
+        refused = sum(v for (name, labels), v in values.items()
+                      if name == "callengine_admin_requests_total")
+        assert refused == 2  # the two public requests above, counted by the app
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_the_admin_command_stops_with_a_clear_error_when_its_metrics_port_is_taken(
+        tmp_path, monkeypatch, capsys):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        for name, value in _admin_env(tmp_path, admin_metrics_port=port).items():
+            if name.startswith("CALLENGINE_"):
+                monkeypatch.setenv(name, value)
+        monkeypatch.delenv("CALLENGINE_CONFIG", raising=False)
+        assert main(["admin", "--port", str(free_port())]) == 2
+    assert f"admin_metrics_port: cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
