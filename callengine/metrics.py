@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -102,6 +102,14 @@ class EngineMetrics:
         for trunk in state.dialer.pacers:
             self.attempts_started.labels(self.server_id, trunk)
         self.registry.register(state)
+
+
+class DialerMetrics(Protocol):
+    """What the dialer reports (EngineMetrics, or NullDialerMetrics without metrics)."""
+
+    def attempt_started(self, trunk: str) -> None: ...
+
+    def attempt_ended(self, outcome: str) -> None: ...
 
 
 class NullDialerMetrics:

@@ -35,7 +35,7 @@ from callengine.dialer.tracker import (
     Finished,
 )
 from callengine.dialer.window import Window
-from callengine.metrics import NullDialerMetrics
+from callengine.metrics import DialerMetrics, NullDialerMetrics
 from callengine.phones import mask_phone, normalize_phone
 from callengine.settings import Settings, Trunk
 from callengine.store.hiccups import Backoff, is_transient
@@ -63,7 +63,7 @@ class Dialer:
         router: TrunkRouter, cdr: CdrReader, clock: Clock, survey_variables: dict[str, str],
         on_finished: Callable[[str], None] | None = None,
         pacers: dict[str, TrunkPacer] | None = None, campaign: CampaignWatcher | None = None,
-        metrics=None,
+        metrics: DialerMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.records = records
