@@ -161,21 +161,25 @@ class DatabaseProbe:
 
 
 def task_counts(db, window, clock) -> TaskCounts:
-    """Today's due and claimed tasks (two indexed counts)."""
-    from sqlalchemy import and_, case, func, select
+    """Today's due and claimed tasks: two counts on the dialer's own index (status,
+    next_attempt_at), which never reads the day's other tasks."""
+    from sqlalchemy import func, select
 
     from callengine.clock import to_db
     from callengine.store.models import TASK_DIALING, TASK_PENDING, CallTask
 
     now: datetime = clock.now()
-    due = and_(CallTask.status == TASK_PENDING, CallTask.next_attempt_at <= to_db(now))
+    today = CallTask.day == window.local_day(now)
+
+    def count(*where):
+        return select(func.count()).select_from(CallTask).where(today, *where) \
+            .scalar_subquery()
+
     with db.session() as s:
-        row = s.execute(select(
-            func.coalesce(func.sum(case((due, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((CallTask.status == TASK_DIALING, 1), else_=0)), 0),
-        ).where(CallTask.day == window.local_day(now),
-                CallTask.status.in_((TASK_PENDING, TASK_DIALING)))).one()
-    return TaskCounts(int(row[0]), int(row[1]))
+        due, claimed = s.execute(select(
+            count(CallTask.status == TASK_PENDING, CallTask.next_attempt_at <= to_db(now)),
+            count(CallTask.status == TASK_DIALING))).one()
+    return TaskCounts(int(due), int(claimed))
 
 
 class EngineState(Collector):
