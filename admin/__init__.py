@@ -33,11 +33,13 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None,
     )
     from admin.api import venues as api_venues  # noqa: F401
     from admin.api import samples as api_samples  # noqa: F401
+    from admin import metrics as admin_metrics
     from admin.context import install_context
 
     app = Flask(__name__)
     converters.configure(app)
     context = install_context(app, settings, db, clock)
+    admin_metrics.configure(app)  # first: every request is counted, refused ones too
     security.configure(app, context.settings)
     i18n.configure(app, context.settings)
     auth.configure(app)

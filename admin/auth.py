@@ -21,6 +21,7 @@ from callengine.accounts import Account, fold_username
 from callengine.audit import Actor
 from callengine.settings import ADMIN_LANGUAGES
 from callengine.throttle import retry_after
+from admin import metrics as admin_metrics
 from admin.access import any_role, is_api_request, public
 from admin.context import audit_event, client_address, context
 from admin.forms import LanguageForm, SignInForm, whole_number
@@ -117,6 +118,7 @@ def sign_in():
     account = context().accounts.authenticate(username, form.password.data)
     if account is None:
         audit_event("auth.sign_in_failed", who=Actor(None, username, client_address()))
+        admin_metrics.current().login_failed()
         flash(_("Wrong user name or password."), "error")
         return _sign_in_page(form)
     session.clear()  # a fresh session: nothing carried over from before the sign-in

@@ -130,6 +130,15 @@ def cmd_admin(args) -> int:
     host = args.host or settings.admin_host
     port = args.port or settings.admin_port
     app = create_app(settings)
+    metrics = None
+    if settings.admin_metrics_port:
+        from admin.metrics import serve
+
+        metrics = serve(app, settings.admin_metrics_host, settings.admin_metrics_port)
     print(f"callengine admin: http://{host}:{port}/", flush=True)
-    waitress.serve(app, host=host, port=port, threads=args.threads, ident="callengine")
+    try:
+        waitress.serve(app, host=host, port=port, threads=args.threads, ident="callengine")
+    finally:
+        if metrics is not None:
+            metrics.close()
     return 0

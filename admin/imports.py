@@ -18,6 +18,7 @@ from callengine.importer.categories import CATEGORIES
 from callengine.importer.history import history
 from callengine.importer.limits import UploadRefused
 from callengine.importer.service import UnreadableFiles
+from admin import metrics as admin_metrics
 from admin.access import roles_required
 from admin.context import actor, audit_event, context, local_today
 from admin.downloads import xlsx_download
@@ -61,6 +62,8 @@ def commit_preview(preview_id: str):
                            settings=ctx.settings)
     audit_event("import.commit", object_type=OBJECT, object_id=preview_id,
                 created=report.created, updated=report.updated, rejected=report.rejected)
+    admin_metrics.current().imported(report.rows - report.rejected - report.skipped,
+                                     report.rejected)
     return report
 
 

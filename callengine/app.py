@@ -27,6 +27,8 @@ from callengine.dialer.spoken import SpokenAnswers
 from callengine.dialer.window import Window
 from callengine.errors import ConfigError
 from callengine.identity import process_holder, server_id
+from callengine.metrics import DatabaseProbe, EngineMetrics, EngineState, engine_health, task_counts
+from callengine.metrics_server import MetricsServer
 from callengine.procinfo import port_holder
 from callengine.questionnaire import Questionnaire, load_questionnaire
 from callengine.settings import Settings
@@ -74,14 +76,18 @@ class Engine:
     spoken: SpokenAnswers | None = None
     agi: FastAgiServer | None = None
     campaign: CampaignWatcher | None = None
+    metrics: EngineMetrics | None = None
+    metrics_server: MetricsServer | None = None  # None: metrics_port 0 (off)
 
 
 def build_spoken_answers(settings: Settings, records: AttemptRecords,
-                         questionnaire: Questionnaire, clock: Clock) -> SpokenAnswers:
+                         questionnaire: Questionnaire, clock: Clock,
+                         metrics: EngineMetrics | None = None) -> SpokenAnswers:
     use_model = settings.speech_recognizer == "vosk" and settings.vosk_model != Path("")
     options = {"model_dir": settings.vosk_model} if use_model else {}
     pool = RecognitionPool(settings.speech_workers, settings.speech_recognizer, options,
-                           settings.speech_confidence, max_queued=settings.speech_max_queued)
+                           settings.speech_confidence, max_queued=settings.speech_max_queued,
+                           on_recognized=metrics.recognized if metrics else None)
     return SpokenAnswers(answers=records.answers, questionnaire=questionnaire, pool=pool,
                          recordings=settings.on_engine_host(settings.recordings_dir),
                          reply_timeout=settings.speech_reply_timeout, clock=clock,
@@ -99,9 +105,10 @@ def build_engine(settings: Settings, db: Database | None = None,
     this_server = server_id(settings)
     records = AttemptRecords(db, questionnaire, RetryPolicy.from_settings(settings), window,
                              this_server, claim_lease=settings.claim_lease)
+    metrics = EngineMetrics(this_server)
     router = TrunkRouter(settings.trunks, settings.default_trunk,
                          settings.trunk_failure_threshold, settings.trunk_down_cooloff)
-    spoken = build_spoken_answers(settings, records, questionnaire, clock) \
+    spoken = build_spoken_answers(settings, records, questionnaire, clock, metrics) \
         if settings.speech else None
     pacers = build_pacers(settings.trunks)
     campaign = CampaignWatcher(db, settings, pacers=pacers, window=window, records=records,
@@ -112,10 +119,14 @@ def build_engine(settings: Settings, db: Database | None = None,
     def client_factory() -> AmiClient:
         return AmiClient(settings.ami_host, settings.ami_port, settings.ami_username,
                          settings.ami_secret, on_event=holder["dialer"].on_event,
-                         ping_interval=settings.ami_ping_interval)
+                         ping_interval=settings.ami_ping_interval,
+                         on_response=metrics.ami_responded)
 
-    supervisor = AmiSupervisor(client_factory, on_connected=lambda c: holder["dialer"]
-                               .on_connected(c),
+    async def on_connected(client: AmiClient) -> None:
+        metrics.ami_logged_in()
+        await holder["dialer"].on_connected(client)
+
+    supervisor = AmiSupervisor(client_factory, on_connected=on_connected,
                                on_disconnected=lambda r: holder["dialer"].on_disconnected(r))
     dialer = Dialer(settings=settings, records=records, supervisor=supervisor, window=window,
                     router=router, cdr=CdrReader(settings.cdr_path), clock=clock,
@@ -123,13 +134,29 @@ def build_engine(settings: Settings, db: Database | None = None,
                     on_finished=spoken.discard_unused if spoken else None,
                     pacers=pacers, campaign=campaign,
                     heartbeat=Heartbeat(db, ServerInfo.of_this_process(this_server)),
-                    after_claim=fault_hook(os.environ))
+                    after_claim=fault_hook(os.environ), metrics=metrics)
     holder["dialer"] = dialer
+    server = build_metrics_server(settings, metrics, dialer, supervisor, db, window, clock,
+                                  spoken)
     agi = FastAgiServer(settings.agi_host, settings.agi_port,
                         {contract.AGI_RECOGNIZE: spoken.handle_agi},
                         allowed_peers=settings.agi_allowed_peers,
                         max_connections=settings.agi_max_connections) if spoken else None
-    return Engine(dialer, supervisor, db, spoken, agi, campaign)
+    return Engine(dialer, supervisor, db, spoken, agi, campaign, metrics, server)
+
+
+def build_metrics_server(settings: Settings, metrics: EngineMetrics, dialer: Dialer,
+                         supervisor: AmiSupervisor, db: Database, window: Window, clock: Clock,
+                         spoken: SpokenAnswers | None) -> MetricsServer | None:
+    """The engine's gauges read at scrape time, and the listener (None when off)."""
+    probe = DatabaseProbe(lambda: task_counts(db, window, clock), clock.monotonic)
+    state = EngineState(metrics, dialer=dialer, supervisor=supervisor, probe=probe,
+                        pool=spoken.pool if spoken else None, monotonic=clock.monotonic)
+    metrics.watch(state)
+    if not settings.metrics_port:
+        return None
+    return MetricsServer(settings.metrics_host, settings.metrics_port, metrics.registry,
+                         lambda: engine_health(state))
 
 
 SETTLE_TIMEOUT = 120  # seconds `run --until-idle` waits for spoken answers left pending
@@ -182,11 +209,19 @@ async def run_engine(engine: Engine, *, until_idle: bool, stop: asyncio.Event | 
     The long-running service (with settings given) also takes part in the daily plan.
     """
     stop = stop or asyncio.Event()
-    await _start_agi(engine)
+    _start_metrics(engine)
+    try:
+        await _start_agi(engine)
+    except BaseException:
+        _stop_metrics(engine)
+        raise
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     background = [asyncio.create_task(engine.supervisor.run(stop))]
+    if engine.metrics is not None:
+        background.append(asyncio.create_task(heartbeat(engine.metrics, engine.dialer.clock,
+                                                        stop)))
     if engine.campaign is not None:
         background.append(asyncio.create_task(engine.campaign.run(stop)))
     if engine.spoken is not None:
@@ -207,6 +242,44 @@ async def run_engine(engine: Engine, *, until_idle: bool, stop: asyncio.Event | 
             await engine.agi.close()
         if engine.spoken is not None:
             engine.spoken.pool.close()
+        _stop_metrics(engine)
+
+
+HEARTBEAT = 1.0  # seconds between the loop's heartbeats (/healthz: loop alive)
+
+
+async def heartbeat(metrics: EngineMetrics, clock: Clock, stop: asyncio.Event) -> None:
+    """Tell the metrics the event loop runs, every second until stopped."""
+    while not stop.is_set():
+        metrics.beat(clock.monotonic())
+        try:
+            await asyncio.wait_for(stop.wait(), HEARTBEAT)
+        except TimeoutError:
+            pass
+
+
+def _start_metrics(engine: Engine) -> None:
+    """Serve /metrics and /healthz (when on); the plan run here reports to these metrics."""
+    from callengine import metrics
+
+    metrics.install(engine.metrics)
+    if engine.metrics_server is None:
+        return
+    try:
+        engine.metrics_server.start()
+    except ConfigError:
+        metrics.install(None)
+        if engine.spoken is not None:
+            engine.spoken.pool.close()
+        raise
+
+
+def _stop_metrics(engine: Engine) -> None:
+    from callengine import metrics
+
+    metrics.install(None)
+    if engine.metrics_server is not None:
+        engine.metrics_server.close()
 
 
 async def _start_agi(engine: Engine) -> None:

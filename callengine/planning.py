@@ -12,11 +12,13 @@ and the plan leaves it alone whatever the person's status.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import and_, exists, false, func, insert, literal, select, update
 
+from callengine import metrics
 from callengine.clock import to_db
 from callengine.dialer.window import Window
 from callengine.store.db import Database
@@ -139,6 +141,7 @@ def plan_and_greet(db: Database, day: date, now: datetime, settings):
     from callengine.campaign import effective_settings
     from callengine.greetings import GreetingResult, attach_greetings
 
+    started = time.monotonic()
     live = effective_settings(db, settings)  # the first calls go at the campaign's opening
     window = Window(live.call_window, live.timezone, live.window_close_guard)
     result = plan_day(db, day, now, window)
@@ -148,6 +151,7 @@ def plan_and_greet(db: Database, day: date, now: datetime, settings):
     except Exception:
         log.exception("daily plan %s: greetings failed; calls go without", day)
         greetings = GreetingResult()
+    metrics.plan_ran(time.monotonic() - started, result.created)
     return result, greetings
 
 

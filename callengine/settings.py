@@ -152,6 +152,9 @@ class Settings:
     # products file (callengine/vaccines.yaml) has the defaults.
     vaccine_min_intervals: tuple[tuple[str, int], ...] = ()
     log_level: str = "INFO"
+    # Prometheus /metrics and the service manager's /healthz of `callengine run` (own thread).
+    metrics_host: str = "127.0.0.1"  # keep it on loopback (or a monitoring-only network)
+    metrics_port: int = 0  # 0: off; e.g. 9464
     # The admin web app (admin/, `callengine admin`).
     admin_secret_key: str = ""  # signs session cookies; required to serve; environment only
     admin_host: str = "127.0.0.1"  # where `callengine admin` listens
@@ -165,6 +168,9 @@ class Settings:
     admin_max_request_mb: int = 20  # larger request bodies are refused (413)
     admin_password_time_cost: int = 3  # argon2id passes (tests lower it)
     admin_password_memory_kib: int = 65536  # argon2id memory per hash (tests lower it)
+    # The admin's /metrics and /healthz: a listener of their own, never the public port.
+    admin_metrics_host: str = "127.0.0.1"
+    admin_metrics_port: int = 0  # 0: off; e.g. 9465
     # Venue check-in (QR posters, the public page /c/<token>).
     public_url: str = ""  # how residents reach the admin, e.g. https://khaibao.example.vn;
     # the posters' QR codes hold <public_url>/c/<token>: required to print a poster
@@ -581,6 +587,38 @@ def _check(settings: Settings) -> None:
         raise ConfigError("certificate_validity_days: must be at least 1")
     _check_exposure(settings)
     _check_admin(settings)
+    _check_metrics(settings)
+
+
+_LISTENERS = (("agi_host", "agi_port"), ("admin_host", "admin_port"),
+              ("metrics_host", "metrics_port"), ("admin_metrics_host", "admin_metrics_port"))
+
+
+def _check_metrics(settings: Settings) -> None:
+    """The metrics listeners: an IP address (or localhost), and a port no other listener of
+    the settings has."""
+    for host_name, port_name in _LISTENERS[2:]:
+        host = getattr(settings, host_name)
+        if host != "localhost":
+            try:
+                ipaddress.ip_address(host)
+            except ValueError:
+                raise ConfigError(f"{host_name}: {host!r} is not an IP address (e.g. "
+                                  "127.0.0.1)") from None
+        port = getattr(settings, port_name)
+        if not port:
+            continue
+        for other_host, other_port in _LISTENERS:
+            if other_port != port_name and getattr(settings, other_port) == port \
+                    and _same_address(host, getattr(settings, other_host)):
+                raise ConfigError(f"{port_name}: {port} is also {other_port} on "
+                                  f"{host}; give the metrics a port of their own")
+
+
+def _same_address(one: str, other: str) -> bool:
+    """Whether two listeners' hosts would clash on one port (a wildcard clashes with all)."""
+    wildcard = ("0.0.0.0", "::", "")
+    return one == other or one in wildcard or other in wildcard
 
 
 def _check_exposure(settings: Settings) -> None:
@@ -613,6 +651,7 @@ def _check_dialer(settings: Settings) -> None:
                           f"still in progress (the longest lasts {longest_call:g} s)")
 
 
+OPTIONAL_PORTS = ("metrics_port", "admin_metrics_port")  # 0 turns the listener off
 MIN_INTERVAL = 0.5  # seconds: a shorter *_interval setting would make its loop spin
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DATABASE_BACKENDS = ("sqlite", "postgresql")
@@ -642,7 +681,8 @@ def _check_every_field(settings: Settings) -> None:
     for item in fields(Settings):
         name, value = item.name, getattr(settings, item.name)
         _check_value(name, value)
-        if name.endswith("_port") and not 1 <= value <= 65535:
+        if name.endswith("_port") and not 1 <= value <= 65535 \
+                and not (value == 0 and name in OPTIONAL_PORTS):
             raise ConfigError(f"{name}: {value} is not a TCP port (1-65535)")
         if name.endswith("_interval") and value < MIN_INTERVAL:
             raise ConfigError(f"{name}: {value:g} s is below the minimum {MIN_INTERVAL:g} s")

@@ -49,6 +49,7 @@ class AmiClient:
         ping_interval: float = 10.0,
         ping_timeout: float = 5.0,
         logger: logging.Logger | None = None,
+        on_response: Callable[[str, float], None] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -60,6 +61,7 @@ class AmiClient:
         self._ping_interval = ping_interval
         self._ping_timeout = ping_timeout
         self._log = logger or logging.getLogger(__name__)
+        self._observe_response = on_response  # (action, seconds from sent to answered): metrics
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -192,8 +194,12 @@ class AmiClient:
         future = asyncio.get_running_loop().create_future()
         self._pending[action_id] = _Pending(name, future, complete_event)
         self._log.debug("AMI -> %s (ActionID %s)", name, action_id)
+        sent = asyncio.get_running_loop().time()
         try:
-            return await asyncio.wait_for(self._write_and_wait(data, future), timeout)
+            response = await asyncio.wait_for(self._write_and_wait(data, future), timeout)
+            if self._observe_response is not None:
+                self._observe_response(name, asyncio.get_running_loop().time() - sent)
+            return response
         except TimeoutError:
             # A missing response means the protocol is out of sync: give up the connection.
             reason = f"no response to {name} within {timeout}s"

@@ -38,6 +38,7 @@ from callengine.dialer.tracker import (
 )
 from callengine.dialer.trunk_health import TrunkHealth, describe
 from callengine.dialer.window import Window
+from callengine.metrics import DialerMetrics, NullDialerMetrics
 from callengine.phones import mask_phone, normalize_phone
 from callengine.settings import Settings, Trunk
 from callengine.store.hiccups import Backoff, is_transient
@@ -68,6 +69,7 @@ class Dialer:
         on_finished: Callable[[str], None] | None = None,
         pacers: dict[str, TrunkPacer] | None = None, campaign: CampaignWatcher | None = None,
         heartbeat: Heartbeat | None = None, after_claim: Callable[[], None] | None = None,
+        metrics: DialerMetrics | None = None,
     ) -> None:
         self.settings = settings
         self.records = records
@@ -84,6 +86,7 @@ class Dialer:
         self.after_claim = after_claim  # test hook: called right after a claim commits
         # every database call runs on these lanes, never on the loop (one lane on SQLite)
         self.db = DbLanes(single=records.db.engine.dialect.name == "sqlite")
+        self.metrics = metrics or NullDialerMetrics()  # attempts started and ended (counters)
         self.tracker = AttemptTracker()
         self.health = TrunkHealth(settings.trunks)  # PJSIP qualify: trunks out of rotation
         self._health_warned: set[str | bool] = set()  # endpoints (or True: denied) told once
@@ -294,6 +297,7 @@ class Dialer:
             self.after_claim()
         mono = self.clock.monotonic()
         self.pacers[trunk.name].started(mono)
+        self.metrics.attempt_started(trunk.name)
         self.in_flight[attempt_id] = InFlight(trunk.name, counted=True)
         action_id = f"originate-{attempt_id}"
         self.tracker.track(attempt_id, action_id, mono)
@@ -432,7 +436,8 @@ class Dialer:
         return " ".join(parts) or None
 
     async def _finish(self, attempt_id: str, ending: Ending, *, trunk_fault: bool) -> None:
-        await self.db.facts.run(self.records.finish, attempt_id, ending, self.clock.now())
+        if await self.db.facts.run(self.records.finish, attempt_id, ending, self.clock.now()):
+            self.metrics.attempt_ended(ending.outcome)
         self._after_finish(attempt_id, trunk_fault=trunk_fault)
 
     def _after_finish(self, attempt_id: str, *, trunk_fault: bool) -> None:

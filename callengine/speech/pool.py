@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from callengine.errors import CallengineError
 from callengine.questionnaire import Question
@@ -111,12 +112,14 @@ class RecognitionPool:
     """A process pool of recognisers with an async front."""
 
     def __init__(self, workers: int, recognizer: str, options: dict, threshold: float, *,
-                 max_queued: int = 16) -> None:
+                 max_queued: int = 16,
+                 on_recognized: Callable[[float], None] | None = None) -> None:
         self.workers = max(1, workers)
         self.recognizer = recognizer
         self.options = dict(options)
         self.threshold = threshold
         self.gate = PriorityGate(self.workers, max_queued)  # in-call answers first
+        self.on_recognized = on_recognized  # seconds a worker took (metrics)
         self._executor = self._new_executor()
 
     def _new_executor(self) -> ProcessPoolExecutor:
@@ -149,9 +152,13 @@ class RecognitionPool:
 
     async def _run(self, path: Path, question: Question) -> Recognition:
         loop = asyncio.get_running_loop()
+        started = loop.time()
         try:
-            return await loop.run_in_executor(self._executor, recognize_file, str(path),
-                                              question, self.threshold)
+            result = await loop.run_in_executor(self._executor, recognize_file, str(path),
+                                                question, self.threshold)
+            if self.on_recognized is not None:
+                self.on_recognized(loop.time() - started)
+            return result
         except BrokenProcessPool:
             log.error("a recognition worker died; restarting the pool")
             self._executor = self._new_executor()
