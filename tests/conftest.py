@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -93,17 +94,50 @@ def postgres_url(request):
     """A fresh PostgreSQL database on the real server, dropped afterwards (for tests using
     `db`: a clone of the migrated template, see _migrated_copy_wanted)."""
     name = f"callengine_test_{uuid.uuid4().hex[:12]}"
+    dropper = request.getfixturevalue("_postgres_dropper")
     template = ""
     if _migrated_copy_wanted(request):
         template = f' TEMPLATE "{request.getfixturevalue("_postgres_template")}"'
     admin = _admin_engine()
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
+    admin.dispose()
     base = POSTGRES_URL.rsplit("/", 1)[0]
     yield f"{base}/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    dropper.drop(name)
+
+
+class _Dropper:
+    """Drops test databases in a thread while the next tests run (a DROP waits for the
+    server's checkpoint); every drop has finished, or failed the run, when the session ends."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-database")
+        self.pending: list[Future] = []
+
+    def drop(self, name: str) -> None:
+        self.pending.append(self.pool.submit(self._drop, name))
+
+    @staticmethod
+    def _drop(name: str) -> None:
+        admin = _admin_engine()
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            admin.dispose()
+
+    def finish(self) -> None:
+        self.pool.shutdown(wait=True)
+        for future in self.pending:
+            future.result()  # a drop that failed fails the session
+
+
+@pytest.fixture(scope="session")
+def _postgres_dropper():
+    dropper = _Dropper()
+    yield dropper
+    dropper.finish()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
