@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from callengine.private_files import create_private_file
 from callengine.store.db import Database
 from tests import processes
+
+LAB_PORT_STEP = 200  # ports of one lab span base+38 .. base+73
+
+
+def pytest_configure(config):
+    """Under pytest-xdist each worker gets its own lab: worker gwK dials on the port base
+    (CALLENGINE_LAB_PORT_BASE, 15000 unless set) plus 200*K, in its own lab folder."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw"):
+        base = int(os.environ.get("CALLENGINE_LAB_PORT_BASE", "15000"))
+        os.environ["CALLENGINE_LAB_PORT_BASE"] = str(base + LAB_PORT_STEP * int(worker[2:]))
 
 
 def pytest_collection_modifyitems(items):
@@ -38,24 +53,101 @@ def _admin_engine():
                          isolation_level="AUTOCOMMIT")
 
 
-@pytest.fixture
-def postgres_url():
-    """A fresh PostgreSQL database on the real server, dropped afterwards."""
-    name = f"callengine_test_{uuid.uuid4().hex[:12]}"
+def _migrated_copy_wanted(request) -> bool:
+    """The test (or a fixture of it) opens its database through `db`, which migrates it to
+    the newest revision first: a copy of a database migrated once per session is the same
+    schema, without running every migration again for each test. Tests that take the URL
+    alone (migration tests among them) still get an empty database."""
+    return "db" in request.fixturenames
+
+
+@pytest.fixture(scope="session")
+def _postgres_template():
+    """A database migrated to the newest revision once per session (per xdist worker), the
+    TEMPLATE that migrated test databases are cloned from; dropped at the end."""
+    name = f"callengine_test_template_{uuid.uuid4().hex[:12]}"
     admin = _admin_engine()
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        Database(f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}").dispose()
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file migrated to the newest revision once per session, copied for tests."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    database = Database(f"sqlite:///{path}")
+    with database.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the file
+    database.dispose()
+    return path
+
+
+@pytest.fixture
+def postgres_url(request):
+    """A fresh PostgreSQL database on the real server, dropped afterwards (for tests using
+    `db`: a clone of the migrated template, see _migrated_copy_wanted)."""
+    name = f"callengine_test_{uuid.uuid4().hex[:12]}"
+    dropper = request.getfixturevalue("_postgres_dropper")
+    template = ""
+    if _migrated_copy_wanted(request):
+        template = f' TEMPLATE "{request.getfixturevalue("_postgres_template")}"'
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
+    admin.dispose()
     base = POSTGRES_URL.rsplit("/", 1)[0]
     yield f"{base}/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    dropper.drop(name)
+
+
+class _Dropper:
+    """Drops test databases in a thread while the next tests run (a DROP waits for the
+    server's checkpoint); every drop has finished, or failed the run, when the session ends."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-database")
+        self.pending: list[Future] = []
+
+    def drop(self, name: str) -> None:
+        self.pending.append(self.pool.submit(self._drop, name))
+
+    @staticmethod
+    def _drop(name: str) -> None:
+        admin = _admin_engine()
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            admin.dispose()
+
+    def finish(self) -> None:
+        self.pool.shutdown(wait=True)
+        for future in self.pending:
+            future.result()  # a drop that failed fails the session
+
+
+@pytest.fixture(scope="session")
+def _postgres_dropper():
+    dropper = _Dropper()
+    yield dropper
+    dropper.finish()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request, tmp_path):
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'callengine.db'}"
+        path = tmp_path / "callengine.db"
+        if _migrated_copy_wanted(request):
+            create_private_file(path)  # 0600, as a new database file would be
+            shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        return f"sqlite:///{path}"
     return request.getfixturevalue("postgres_url")
 
 

@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 from pathlib import Path
 
 from callengine.errors import LabError
@@ -64,11 +65,17 @@ def isolate_network_names(root: Path) -> None:
     host's resolver those queries leave the machine and can stall call set-up for seconds.
     """
     hostname = socket.gethostname()
-    (root / "etc" / "hosts").write_text(
-        f"127.0.0.1 localhost {hostname}\n::1 localhost ip6-localhost\n")
-    resolv = root / "etc" / "resolv.conf"
-    resolv.unlink(missing_ok=True)
-    resolv.write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+    _replace(root / "etc" / "hosts",
+             f"127.0.0.1 localhost {hostname}\n::1 localhost ip6-localhost\n")
+    _replace(root / "etc" / "resolv.conf", "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write a file (or replace a symlink) in one step: labs starting at the same time share
+    the root, and an Asterisk reading the file must never find it missing or half-written."""
+    draft = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    draft.write_text(text)
+    os.replace(draft, path)
 
 
 def _asterisk_version(root: Path) -> str:

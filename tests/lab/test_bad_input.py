@@ -54,8 +54,10 @@ def test_an_instance_that_cannot_start_leaves_nothing_running(tmp_path, monkeypa
     from callengine.lab import lab as lab_module
     from callengine.lab.lab import Lab, LabPorts
 
-    # A second lab on its own ports and folder; the carrier's start is made to fail.
-    lab = Lab(ports=LabPorts(16060, 16070, 16038, 16039, 16073))
+    # A second lab on its own ports and folder (100 above this run's lab, so parallel workers
+    # and other runs on their own port bases never share them); the carrier's start fails.
+    base = LabPorts.from_env().pbx_sip - 60 + 100
+    lab = Lab(ports=LabPorts(base + 60, base + 70, base + 38, base + 39, base + 73))
     real_start = Lab._start
 
     def failing_start(self, instance):
