@@ -83,6 +83,7 @@ async def scenario(run: LabRun, blackhole: socket.socket) -> None:
         took = await wait_for(lambda: "viettel" in health.unavailable(), OUT_WITHIN + 5,
                               "viettel out of rotation")
         assert took <= OUT_WITHIN, f"viettel left rotation after {took:.1f} s"
+        print(f"viettel out of rotation {took:.1f} s after its contact stopped answering")
 
         await asyncio.to_thread(run.call, VIETTEL_BEFORE)
         await wait_for(lambda: ended(run, VIETTEL_BEFORE), 40, "the first call ends")
