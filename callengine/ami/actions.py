@@ -69,10 +69,9 @@ def _variable(key: str, value: str) -> str:
     return f"{key}={value}"
 
 
-async def pjsip_show_endpoint(ami: AmiClient, endpoint: str) -> list[Message]:
-    """Return an endpoint's details: AorDetail, ContactStatusDetail (qualify status)...
+async def device_state_list(ami: AmiClient) -> list[Message]:
+    """Return every known device state (DeviceStateChange items: Device, State).
 
-    Needs write=system; an unknown endpoint is an AmiActionError."""
-    return await ami.send_action_collect(
-        "PJSIPShowEndpoint", [("Endpoint", endpoint)], complete_event="EndpointDetailComplete"
-    )
+    Needs write=call or reporting and res_manager_devicestate; else an AmiActionError."""
+    return await ami.send_action_collect("DeviceStateList",
+                                         complete_event="DeviceStateListComplete")

@@ -98,8 +98,9 @@ def describe(campaign: Campaign, timezone: str) -> list[str]:
                      f"{star(trunk_key(name, 'cps'))}")
     for target, given in sorted(campaign.server_limits.items()):
         name, _, server = target.partition("@")
+        units = {"max_channels": "kênh", "cps": "cuộc gọi/giây"}
         lines.append(f"Trung kế {name} trên máy chủ {server}: " + ", ".join(
-            f"{label(limit)} {value:g} *" for limit, value in given.items()))
+            f"{value:g} {units[limit]} *" for limit, value in sorted(given.items())))
     lines += [f"{label(key)}: {_duration(getattr(campaign, key))}{star(key)}"
               for key in DURATION_COLUMNS]
     lines.append(f"{label('max_attempts_per_day')}: {campaign.max_attempts_per_day}"

@@ -136,9 +136,9 @@ class Campaign:
 
 
 def changed_keys(before: Campaign, after: Campaign) -> list[str]:
-    """Keys whose value differs between two campaigns."""
+    """Keys whose value differs between two campaigns (a removed per-server limit too)."""
     old, new = before.values(), after.values()
-    return [key for key in new if old.get(key) != new[key]]
+    return [key for key in new if old.get(key) != new[key]] + [k for k in old if k not in new]
 
 
 def _json_value(value: Any) -> Any:

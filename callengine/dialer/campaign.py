@@ -97,4 +97,4 @@ class CampaignWatcher:
         if changed:
             values = campaign.values()
             log.info("campaign revision %d applied: %s", campaign.revision,
-                     ", ".join(f"{key}={values[key]}" for key in changed))
+                     ", ".join(f"{key}={values.get(key, 'removed')}" for key in changed))

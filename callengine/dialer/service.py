@@ -36,7 +36,7 @@ from callengine.dialer.tracker import (
     CallbackRequested,
     Finished,
 )
-from callengine.dialer.trunk_health import TrunkHealth, describe
+from callengine.dialer.trunk_health import DEVICE_EVENT, TrunkHealth, describe
 from callengine.dialer.window import Window
 from callengine.metrics import DialerMetrics, NullDialerMetrics
 from callengine.phones import mask_phone, normalize_phone
@@ -114,6 +114,9 @@ class Dialer:
         if message.name == "ContactStatus":
             self._apply_health(self.health.on_contact_status(message))
             return
+        if message.name == DEVICE_EVENT:
+            self._apply_health(self.health.on_device_state(message))
+            return
         self._events.put_nowait(message)
 
     async def on_connected(self, client) -> None:
@@ -133,23 +136,25 @@ class Dialer:
             self._ami_down_since = self.clock.monotonic()
 
     async def learn_trunk_health(self, client) -> None:
-        """Each trunk endpoint's qualify status now; ContactStatus events keep it current."""
+        """Each trunk endpoint's device state now; DeviceStateChange and ContactStatus events
+        keep it current."""
+        try:
+            states = await actions.device_state_list(client)
+        except AmiActionError as exc:
+            if True not in self._health_warned:
+                log.warning("trunk device states not read at connect (%s): is "
+                            "res_manager_devicestate loaded and may the AMI user write call "
+                            "or reporting? Trunk health follows ContactStatus events only",
+                            exc)
+            self._health_warned.add(True)
+            return
+        self._apply_health(self.health.load_device_states(states))
         for endpoint in self.health.endpoints:
-            try:
-                details = await actions.pjsip_show_endpoint(client, endpoint)
-            except AmiActionError as exc:
-                denied = "permission denied" in str(exc).lower()
-                told: str | bool = True if denied else endpoint
-                if told not in self._health_warned:
-                    log.warning("trunk endpoint %s: qualify status not read at connect (%s); "
-                                "%s", endpoint, exc, "the AMI user needs write=system; trunk "
-                                "health follows ContactStatus events only" if denied else
-                                "is the endpoint in pjsip.conf?")
-                self._health_warned.add(told)
-                if denied:
-                    return
-                continue
-            self._apply_health(self.health.load_endpoint(endpoint, details))
+            if self.health.device_state(endpoint) is None and endpoint not in self._health_warned:
+                log.warning("trunk endpoint %s has no device state PJSIP/%s in Asterisk (is "
+                            "the endpoint in pjsip.conf?); its ContactStatus events judge it",
+                            endpoint, endpoint)
+                self._health_warned.add(endpoint)
 
     def _apply_health(self, changes) -> None:
         for change in changes:

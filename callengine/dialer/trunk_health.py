@@ -2,11 +2,15 @@
 availability changes out.
 
 Asterisk qualifies each contact of a trunk's aor every qualify_frequency seconds and
-reports each change as a ContactStatus event; at AMI connect the engine asks for the
-current state with PJSIPShowEndpoint (its ContactStatusDetail events). A trunk is
-unavailable when it has contacts and every one of them is Unreachable; a contact that is
-not qualified (NonQualified, Unknown, just Created) does not take its trunk out, so a trunk
-without qualify behaves as before and only the circuit breaker judges it.
+reports each change as a ContactStatus event. Asterisk also sums an endpoint's contacts
+up as the device state of PJSIP/<endpoint>: UNAVAILABLE when no contact answers, another
+state (NOT_INUSE, INUSE...) otherwise. The engine reads the device states at AMI connect
+(DeviceStateList, which needs no system write privilege) and follows DeviceStateChange
+events. Where a device state is known it decides; otherwise (res_manager_devicestate not
+loaded) a trunk is unavailable when it has contacts and every one of them is Unreachable.
+A contact that is not qualified (NonQualified, Unknown, just Created) does not take its
+trunk out, so a trunk without qualify behaves as before and only the circuit breaker
+judges it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from callengine.settings import Trunk
 REACHABLE = "Reachable"
 UNREACHABLE = "Unreachable"
 REMOVED = "Removed"
+DEVICE_UNAVAILABLE = "UNAVAILABLE"
+DEVICE_EVENT = "DeviceStateChange"
 UNKNOWN = "Unknown"
 KEEP = ("Updated",)  # a contact re-registered or edited: its last status stands
 
@@ -40,7 +46,7 @@ class TrunkHealth:
         self._trunks_of: dict[str, list[str]] = {}
         for trunk in trunks:
             self._trunks_of.setdefault(trunk.endpoint, []).append(trunk.name)
-        self._aor_endpoint: dict[str, str] = {}  # learnt from AorDetail; else aor == endpoint
+        self._device: dict[str, str] = {}  # endpoint -> state of PJSIP/<endpoint>, when known
         self._contacts: dict[str, dict[str, str]] = {e: {} for e in self._trunks_of}
         self._down: set[str] = set()
 
@@ -56,18 +62,31 @@ class TrunkHealth:
         """Names of the trunks whose every contact is Unreachable."""
         return frozenset(self._down)
 
-    def load_endpoint(self, endpoint: str, messages: list[Message]) -> list[Change]:
-        """Replace an endpoint's contacts with a PJSIPShowEndpoint answer."""
-        if endpoint not in self._contacts:
-            return []
-        contacts: dict[str, str] = {}
+    def device_state(self, endpoint: str) -> str | None:
+        """The last device state of PJSIP/<endpoint> heard, or None."""
+        return self._device.get(endpoint)
+
+    def load_device_states(self, messages: list[Message]) -> list[Change]:
+        """Replace the trunks' device states with a DeviceStateList answer."""
+        self._device.clear()
         for message in messages:
-            if message.name == "AorDetail" and message.get("ObjectName"):
-                self._aor_endpoint[str(message.get("ObjectName"))] = endpoint
-            elif message.name == "ContactStatusDetail" and message.get("URI"):
-                contacts[str(message.get("URI"))] = message.get("Status") or UNKNOWN
-        self._contacts[endpoint] = contacts
-        return self._recompute(endpoint, "", None)
+            self._set_device(message)
+        return [c for endpoint in self._trunks_of for c in self._recompute(endpoint, "", None)]
+
+    def on_device_state(self, message: Message) -> list[Change]:
+        """Apply one DeviceStateChange event; the trunks whose availability it changed."""
+        endpoint = self._set_device(message)
+        return [] if endpoint is None else self._recompute(endpoint, "", None)
+
+    def _set_device(self, message: Message) -> str | None:
+        device, state = message.get("Device") or "", message.get("State") or ""
+        tech, _, endpoint = device.partition("/")
+        if message.name != DEVICE_EVENT or tech.upper() != "PJSIP" or not state:
+            return None
+        if endpoint not in self._contacts:
+            return None
+        self._device[endpoint] = state.upper()
+        return endpoint
 
     def on_contact_status(self, message: Message) -> list[Change]:
         """Apply one ContactStatus event; the trunks whose availability it changed."""
@@ -89,13 +108,15 @@ class TrunkHealth:
         named = message.get("EndpointName") or ""
         if named in self._contacts:
             return named
-        aor = message.get("AOR") or ""
-        endpoint = self._aor_endpoint.get(aor, aor)
-        return endpoint if endpoint in self._contacts else None
+        aor = message.get("AOR") or ""  # a trunk's aor is named after its endpoint
+        return aor if aor in self._contacts else None
 
     def _recompute(self, endpoint: str, uri: str, roundtrip: float | None) -> list[Change]:
-        statuses = self._contacts[endpoint].values()
-        down = bool(statuses) and all(s == UNREACHABLE for s in statuses)
+        if endpoint in self._device:
+            down = self._device[endpoint] == DEVICE_UNAVAILABLE
+        else:
+            statuses = self._contacts[endpoint].values()
+            down = bool(statuses) and all(s == UNREACHABLE for s in statuses)
         changes = []
         for trunk in self._trunks_of[endpoint]:
             if down == (trunk in self._down):
@@ -120,7 +141,7 @@ def describe(change: Change) -> str:
                 f"(qualify{f', last {change.uri}' if change.uri else ''}); numbers go to the "
                 "other trunks")
     if change.roundtrip_ms is None:
-        return (f"trunk {change.trunk} back in rotation: none of its contacts is known to be "
-                "unreachable any more (qualify)")
+        return (f"trunk {change.trunk} back in rotation: a contact answers SIP OPTIONS again or "
+                "none is known to be unreachable any more (qualify)")
     return (f"trunk {change.trunk} back in rotation: its contact answers SIP OPTIONS again, "
             f"round trip {change.roundtrip_ms:.1f} ms")

@@ -20,7 +20,7 @@ MODULES = (
     "func_cut.so", "func_callerid.so", "func_groupcount.so", "func_global.so",
     "cdr_custom.so", "res_musiconhold.so", "app_dial.so", "bridge_simple.so",
     "bridge_native_rtp.so", "res_pjsip_dtmf_info.so", "app_mixmonitor.so", "res_agi.so",
-    "res_speech.so", "func_env.so", "app_exec.so",
+    "res_speech.so", "func_env.so", "app_exec.so", "res_manager_devicestate.so",
 )
 
 

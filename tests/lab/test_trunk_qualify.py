@@ -1,5 +1,10 @@
 """A trunk whose carrier stops answering SIP OPTIONS leaves rotation, and comes back.
 
+Already dead when the engine connects: the engine reads it from Asterisk's device states
+(DeviceStateList: PJSIP/viettel UNAVAILABLE; the AMI user has no system write) and the
+first call falls back at once. Dying while the engine runs: DeviceStateChange and
+ContactStatus events take it out within the qualify interval.
+
 How the carrier "stops answering": the pbx's viettel aor is re-pointed (lab.point_trunk:
 its pjsip.conf rewritten, `module reload res_pjsip.so`) to a UDP socket this test holds,
 which reads every packet and never answers. On the wire that is exactly a dead carrier
@@ -19,6 +24,7 @@ import time
 
 import pytest
 
+from callengine.ami import actions
 from callengine.ami.client import AmiClient
 from callengine.app import build_engine, run_engine
 from callengine.lab.lab import QUALIFY
@@ -64,25 +70,40 @@ def packets(sock: socket.socket) -> list[bytes]:
             return found
 
 
+async def pbx_device_state(settings, endpoint: str) -> str | None:
+    """The pbx's device state of PJSIP/<endpoint>, asked as the engine's AMI user."""
+    client = AmiClient(settings.ami_host, settings.ami_port, settings.ami_username,
+                       settings.ami_secret, on_event=lambda message: None)
+    await client.connect()
+    try:
+        items = await actions.device_state_list(client)
+    finally:
+        await client.close()
+    return next((m.get("State") for m in items if m.get("Device") == f"PJSIP/{endpoint}"),
+                None)
+
+
 async def scenario(run: LabRun, blackhole: socket.socket) -> None:
     lab = run.lab
-    engine = build_engine(run.settings(CALLENGINE_MAX_ATTEMPTS_PER_DAY="1"), db=run.db,
-                          clock=run.clock)
+    settings = run.settings(CALLENGINE_MAX_ATTEMPTS_PER_DAY="1")
+    engine = build_engine(settings, db=run.db, clock=run.clock)
     health = engine.dialer.health
     carrier = CarrierCalls(lab.ports.carrier_ami)
     await carrier.client.connect()
+    # viettel's carrier is dead before the engine connects.
+    await asyncio.to_thread(lab.point_trunk, "viettel", blackhole.getsockname()[1])
+    deadline = time.monotonic() + OUT_WITHIN + 5
+    while await pbx_device_state(settings, "viettel") != "UNAVAILABLE":
+        assert time.monotonic() < deadline, "the pbx never found viettel unreachable"
+        await asyncio.sleep(0.2)
     stop = asyncio.Event()
     running = asyncio.create_task(run_engine(engine, until_idle=False, stop=stop))
     try:
-        # At connect the engine asks Asterisk (PJSIPShowEndpoint): every trunk reachable.
-        await wait_for(lambda: "Reachable" in health.contacts("viettel").values(), 15,
-                       "the engine learns viettel's qualify status at connect")
-        assert health.unavailable() == frozenset()
-
-        await asyncio.to_thread(lab.point_trunk, "viettel", blackhole.getsockname()[1])
-        took = await wait_for(lambda: "viettel" in health.unavailable(), OUT_WITHIN + 5,
-                              "viettel out of rotation")
-        assert took <= OUT_WITHIN, f"viettel left rotation after {took:.1f} s"
+        # At connect the engine asks Asterisk (DeviceStateList): viettel out at once.
+        await wait_for(lambda: health.device_state("viettel") is not None, 15,
+                       "the engine reads the device states at connect")
+        assert health.unavailable() == {"viettel"}
+        assert health.device_state("other") == "NOT_INUSE"
 
         await asyncio.to_thread(run.call, VIETTEL_BEFORE)
         await wait_for(lambda: ended(run, VIETTEL_BEFORE), 40, "the first call ends")
@@ -92,6 +113,16 @@ async def scenario(run: LabRun, blackhole: socket.socket) -> None:
                        "viettel back in rotation")
         await asyncio.to_thread(run.call, VIETTEL_AFTER)
         await wait_for(lambda: ended(run, VIETTEL_AFTER), 40, "the second call ends")
+
+        # Dying while the engine runs: out within the qualify interval, from events.
+        start = time.monotonic()
+        await asyncio.to_thread(lab.point_trunk, "viettel", blackhole.getsockname()[1])
+        repointed = time.monotonic() - start
+        took = repointed + await wait_for(lambda: "viettel" in health.unavailable(),
+                                          OUT_WITHIN + 5, "viettel out of rotation")
+        print(f"(re-pointing the aor took {repointed:.1f} s of it)")
+        assert took <= OUT_WITHIN + repointed, f"viettel left rotation after {took:.1f} s"
+        print(f"viettel out of rotation {took:.1f} s after its contact stopped answering")
     finally:
         stop.set()
         await asyncio.wait_for(running, 30)

@@ -240,3 +240,13 @@ def test_cli_refuses_a_bad_value_with_one_line_and_writes_nothing(cli_url, capsy
     assert "KHÓA=GIÁ_TRỊ" in capsys.readouterr().err
     main(["campaign", "show", "--json"])
     assert json.loads(capsys.readouterr().out)["revision"] == 0
+
+
+def test_cli_sets_and_shows_a_limit_for_one_server(cli_url, capsys):
+    assert main(["campaign", "set", "trunk.viettel@lab-2.max_channels=5",
+                 "trunk.viettel@lab-2.cps=1.5", "--by", "lan"]) == 0
+    out = capsys.readouterr().out
+    assert "Trung kế viettel: 30 kênh, 10 cuộc gọi/giây" in out  # every other server
+    assert "Trung kế viettel trên máy chủ lab-2: 1.5 cuộc gọi/giây *, 5 kênh *" in out
+    assert main(["campaign", "set", "trunk.viettel@lab 2.cps=1", "--by", "lan"]) == 2
+    assert "tên máy chủ 'lab 2' không hợp lệ" in capsys.readouterr().err

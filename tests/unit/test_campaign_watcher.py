@@ -101,6 +101,22 @@ def test_putting_a_value_back_restores_the_settings(parts):
     assert parts.pacers["viettel"].max_channels == 3
 
 
+def test_a_limit_for_this_server_wins_and_its_removal_is_applied_and_logged(parts, caplog):
+    campaign.update(parts.db, SETTINGS, {"trunk.viettel.max_channels": 2,
+                                         "trunk.viettel@server-a.max_channels": 1,
+                                         "trunk.default@server-b.max_channels": 1},
+                    "lan", TEN_LOCAL)
+    asyncio.run(parts.watcher.poll())
+    assert parts.pacers["viettel"].max_channels == 1  # this engine is server-a
+    assert parts.pacers["default"].max_channels == 10  # server-b's limit is not ours
+    campaign.update(parts.db, SETTINGS, {"trunk.viettel@server-a.max_channels": None},
+                    "lan", TEN_LOCAL)
+    with caplog.at_level("INFO", logger="callengine.campaign"):
+        asyncio.run(parts.watcher.poll())
+    assert parts.pacers["viettel"].max_channels == 2  # back to every server's value
+    assert "trunk.viettel@server-a.max_channels=removed" in caplog.text
+
+
 def test_the_database_is_read_in_a_worker_thread_not_on_the_event_loop(parts, monkeypatch):
     threads = []
     real = watching.service.changed_since

@@ -22,13 +22,11 @@ def event(status: str, uri: str = "sip:10.0.0.1:5060", aor: str = "viettel",
                     ("AOR", aor), ("EndpointName", endpoint), ("RoundtripUsec", rtt)))
 
 
-def detail(status: str, uri: str, aor: str) -> Message:
-    return Message((("Event", "ContactStatusDetail"), ("AOR", aor), ("URI", uri),
-                    ("Status", status), ("RoundtripUsec", "815"), ("EndpointName", "")))
-
-
-def aor_detail(name: str) -> Message:
-    return Message((("Event", "AorDetail"), ("ObjectType", "aor"), ("ObjectName", name)))
+def device(endpoint: str, state: str, action_id: str | None = None) -> Message:
+    """A DeviceStateChange as Asterisk 22 sends it: an event, or an item of DeviceStateList."""
+    extra = (("ActionID", action_id),) if action_id else ()
+    return Message((("Event", "DeviceStateChange"), ("Privilege", "call,all"),
+                    ("Device", endpoint), ("State", state), *extra))
 
 
 def test_an_unreachable_contact_takes_its_trunk_out_and_reachable_brings_it_back():
@@ -74,26 +72,45 @@ def test_a_contact_not_qualified_never_takes_a_trunk_out():
     assert health.unavailable() == frozenset()
 
 
-def test_the_state_at_connect_comes_from_pjsip_show_endpoint_with_its_aor_names():
+def test_the_state_at_connect_comes_from_the_device_states():
     health = TrunkHealth(TRUNKS)
-    [out] = health.load_endpoint("vnpt-ep", [
-        aor_detail("vnpt-aor"), detail("Unreachable", "sip:vnpt", "vnpt-aor")])
+    [out] = health.load_device_states([
+        device("PJSIP/viettel", "NOT_INUSE", "1"), device("PJSIP/vnpt-ep", "UNAVAILABLE", "1"),
+        device("Custom:lamp", "UNAVAILABLE", "1"), device("PJSIP/phone100", "UNAVAILABLE", "1")])
     assert (out.trunk, out.available) == ("vnpt", False)
-    # Later events name the aor (EndpointName may be empty): mapped by the AorDetail seen.
-    [back] = health.on_contact_status(event("Reachable", uri="sip:vnpt", aor="vnpt-aor",
-                                            endpoint=""))
+    assert health.unavailable() == {"vnpt"}
+    assert health.device_state("vnpt-ep") == "UNAVAILABLE"
+    assert health.device_state("other") is None  # not listed: its contacts judge it
+    assert "out of rotation" in describe(out)
+    # A new answer at reconnect replaces what was known.
+    [back] = health.load_device_states([device("PJSIP/vnpt-ep", "INUSE", "2")])
     assert (back.trunk, back.available) == ("vnpt", True)
-    # A new answer at reconnect replaces what was known: no contact is down any more.
-    health.on_contact_status(event("Unreachable", uri="sip:vnpt", aor="vnpt-aor", endpoint=""))
-    [again] = health.load_endpoint("vnpt-ep", [detail("Reachable", "sip:vnpt2", "vnpt-aor")])
-    assert again.available
+    assert "back in rotation" in describe(back)
+
+
+def test_device_state_events_follow_the_endpoint_and_decide_over_contacts():
+    health = TrunkHealth(TRUNKS)
+    health.load_device_states([device("PJSIP/viettel", "NOT_INUSE")])
+    # Asterisk says UNAVAILABLE only when no contact answers; busy states keep a trunk in.
+    assert health.on_device_state(device("PJSIP/viettel", "INUSE")) == []
+    assert health.on_device_state(device("PJSIP/viettel", "BUSY")) == []
+    # Two contacts, one unreachable: the endpoint (still NOT_INUSE) keeps the trunk in.
+    health.on_contact_status(event("Reachable", uri="sip:a"))
+    assert health.on_contact_status(event("Unreachable", uri="sip:b")) == []
+    [out] = health.on_device_state(device("PJSIP/viettel", "UNAVAILABLE"))
+    assert (out.trunk, out.available) == ("viettel", False)
+    assert health.on_device_state(device("PJSIP/viettel", "UNAVAILABLE")) == []  # said once
+    assert health.on_contact_status(event("Reachable", uri="sip:b")) == []  # the device decides
+    [back] = health.on_device_state(device("PJSIP/viettel", "NOT_INUSE"))
+    assert back.available
+    assert health.on_device_state(device("PJSIP/other-pbx", "UNAVAILABLE")) == []
 
 
 def test_events_of_other_endpoints_and_unknown_endpoints_are_ignored():
     health = TrunkHealth(TRUNKS)
     assert health.on_contact_status(event("Unreachable", aor="phone100",
                                           endpoint="phone100")) == []
-    assert health.load_endpoint("phone100", [detail("Unreachable", "sip:x", "x")]) == []
+    assert health.on_device_state(device("PJSIP/phone100", "UNAVAILABLE")) == []
     assert health.unavailable() == frozenset()
     assert health.endpoints == ["other", "viettel", "vnpt-ep"]
 

@@ -1,7 +1,7 @@
-"""Trunk health at AMI connect when the AMI user may not ask PJSIPShowEndpoint (an older
-manager.conf without write=system): the fault is injected by the fake AMI peer, since a
-real Asterisk is configured to allow it. The engine says so once, connects and dials as
-before, and still follows ContactStatus events."""
+"""Trunk health at AMI connect when Asterisk refuses DeviceStateList (res_manager_devicestate
+not loaded, or an AMI user without write call/reporting): the fault is injected by the
+fake AMI peer, since the real lab allows it. The engine says so once, connects and dials
+as before, and still follows ContactStatus events."""
 
 from __future__ import annotations
 
@@ -26,10 +26,10 @@ SETTINGS = Settings(trunks=(Trunk("viettel", "viettel", ("viettel",), 10, 1000),
                             Trunk("default", "other", (), 10, 1000)))
 
 
-def refuse_show_endpoint(action):
+def refuse_device_states(action):
     name = (action.get("Action") or "").lower()
-    if name == "pjsipshowendpoint":
-        return [response(action, "Error", Message="Permission denied")]
+    if name == "devicestatelist":
+        return [response(action, "Error", Message="Invalid/unknown command")]
     if name == "coreshowchannels":
         return [response(action, EventList="start"),
                 frame(("Event", "CoreShowChannelsComplete"), ("ActionID", action.action_id),
@@ -37,7 +37,7 @@ def refuse_show_endpoint(action):
     return None
 
 
-def test_without_write_system_the_engine_says_so_once_and_follows_events(tmp_path, caplog):
+def test_without_device_states_the_engine_says_so_once_and_follows_events(tmp_path, caplog):
     db = Database(f"sqlite:///{tmp_path / 'callengine.db'}")
     window = Window(SETTINGS.call_window, SETTINGS.timezone, SETTINGS.window_close_guard)
     records = AttemptRecords(db, load_questionnaire(DEFAULT_QUESTIONNAIRE),
@@ -46,7 +46,7 @@ def test_without_write_system_the_engine_says_so_once_and_follows_events(tmp_pat
                     window=window, router=TrunkRouter(SETTINGS.trunks, "default", 3, 60),
                     cdr=CdrReader(tmp_path / "cdr.csv"), clock=FakeClock(),
                     survey_variables={})
-    peer = FakeAmi(on_action=refuse_show_endpoint)
+    peer = FakeAmi(on_action=refuse_device_states)
 
     async def run() -> None:
         await peer.start()
@@ -69,9 +69,9 @@ def test_without_write_system_the_engine_says_so_once_and_follows_events(tmp_pat
 
     with caplog.at_level(logging.WARNING, logger="callengine.dialer"):
         asyncio.run(run())
-    told = [r.getMessage() for r in caplog.records if "write=system" in r.getMessage()]
-    assert len(told) == 1 and "qualify status not read at connect" in told[0]
-    assert len(peer.actions("PJSIPShowEndpoint")) == 2  # refused: the rest not asked
+    told = [r.getMessage() for r in caplog.records if "device states not read" in r.getMessage()]
+    assert len(told) == 1 and "res_manager_devicestate" in told[0]
+    assert len(peer.actions("DeviceStateList")) == 2  # asked at each connect
     assert dialer.health.unavailable() == {"viettel"}
     trunk, _ = dialer._pick_trunk(SimpleNamespace(carrier="viettel"))
     assert trunk is not None and trunk.name == "default"
