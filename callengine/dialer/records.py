@@ -309,15 +309,18 @@ class AttemptRecords:
             ).all()
         return [(r[0], r[1], r[2], from_db(r[3])) for r in rows]
 
-    def silent_servers_attempts(self, grace: float) -> list[tuple[str, str, datetime]]:
-        """(id, server id, its last heartbeat) of dialled live attempts of other servers whose
-        heartbeat is older than `grace` seconds on the database clock."""
+    def silent_servers_attempts(self, grace: float,
+                                started_before: datetime) -> list[tuple[str, str, datetime]]:
+        """(id, server id, its last heartbeat) of dialled live attempts, started before
+        `started_before`, of other servers whose heartbeat is older than `grace` seconds on
+        the database clock."""
         with self.db.session() as s:
             rows = s.execute(
                 select(CallAttempt.id, CallAttempt.server_id, Server.last_seen)
                 .join(Server, Server.server_id == CallAttempt.server_id)
                 .where(CallAttempt.state.in_(DIALLED_LIVE_STATES),
                        CallAttempt.server_id != self.server_id,
+                       CallAttempt.created_at < to_db(started_before),
                        Server.last_seen < utc_now(-grace))
                 .order_by(CallAttempt.created_at)).all()
         return [(r[0], r[1], from_db(r[2])) for r in rows]

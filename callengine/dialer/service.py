@@ -575,9 +575,15 @@ class Dialer:
 
     def end_silent_servers_attempts(self) -> int:
         """End the dialled live attempts of servers silent for longer than server_down_grace
-        (engine and its Asterisk presumed dead); their answers so far are kept."""
-        grace = self.settings.server_down_grace
-        silent = self.records.silent_servers_attempts(grace)
+        (engine and its Asterisk presumed dead); their answers so far are kept.
+
+        Only calls older than the longest call (ring timeout + max call duration + grace):
+        when the engine died alone, its Asterisk still carries the call until the dialplan's
+        cap ends it, and nobody may be called while their first call is still live."""
+        grace, settings = self.settings.server_down_grace, self.settings
+        longest = settings.ring_timeout + settings.max_call_duration + settings.attempt_grace
+        silent = self.records.silent_servers_attempts(
+            grace, self.clock.now() - timedelta(seconds=longest))
         for attempt_id, server, last_seen in silent:
             log.warning("attempt %s: server %s silent since %s UTC; ended as failed",
                         attempt_id, server, f"{last_seen:%Y-%m-%d %H:%M:%S}")

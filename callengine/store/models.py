@@ -177,6 +177,9 @@ class CallTask(Base):
     __table_args__ = (
         UniqueConstraint("person_id", "day"),
         Index("ix_call_tasks_due", "status", "next_attempt_at"),
+        # a day's due tasks in claiming order, read in index order (migration 0020): without
+        # the id and the day, a province's tasks due at one plan time were sorted at each claim
+        Index("ix_call_tasks_claim_order", "status", "day", "next_attempt_at", "id"),
         # the dashboard's figures of a day, from the index alone (migration 0010)
         Index("ix_call_tasks_day_figures", "day", "person_id", "status", "attempts",
               "last_outcome", "callback_requested"),

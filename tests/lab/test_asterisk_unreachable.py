@@ -70,10 +70,18 @@ class AmiRelay:
     def cut(self) -> None:
         self._call(self._cut())
 
+    async def _close(self) -> None:
+        await self._cut()
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+
     def close(self) -> None:
-        self._call(self._cut())
+        self._call(self._close())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+        self._loop.close()
 
 
 def test_asterisk_unreachable_past_the_grace_ends_the_call_and_another_engine_calls(
@@ -82,7 +90,8 @@ def test_asterisk_unreachable_past_the_grace_ends_the_call_and_another_engine_ca
     lab_run.scenario({"residents": {RESIDENT: "no_answer"}})
     lab_run.call(RESIDENT)
     env = {**lab_run.env, "CALLENGINE_SERVER_DOWN_GRACE": str(GRACE),
-           "CALLENGINE_MAX_ATTEMPTS_PER_DAY": "2", "CALLENGINE_RING_TIMEOUT": "6"}
+           "CALLENGINE_MAX_ATTEMPTS_PER_DAY": "2", "CALLENGINE_RING_TIMEOUT": "6",
+           "CALLENGINE_SPEECH": "0"}  # two engines on one lab: no FastAGI port to share
     shift = lab_run.clock.shift
     relay = AmiRelay(lab.ports.pbx_ami)
     relay.restore()

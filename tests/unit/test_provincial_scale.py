@@ -129,10 +129,16 @@ def test_a_silent_server_s_live_calls_are_ended_and_their_answers_kept(db, tmp_p
     living, _ = make_dialer(db, tmp_path, server="living-engine")
     Heartbeat(db, ServerInfo("living-engine", "host-b", 99, "test")).beat()
 
+    settings = Settings()
+    longest = settings.ring_timeout + settings.max_call_duration + settings.attempt_grace
+    living.clock._now = NOW + timedelta(seconds=longest + 1)  # no call can still be up
     assert living.end_silent_servers_attempts() == 0  # its heartbeat is fresh
     with db.session() as s:  # 31 s later on the database clock: past server_down_grace
         s.execute(update(Server).where(Server.server_id == "dead-engine")
-                  .values(last_seen=utc_now(-(Settings().server_down_grace + 1))))
+                  .values(last_seen=utc_now(-(settings.server_down_grace + 1))))
+    living.clock._now = NOW + timedelta(seconds=longest - 1)
+    assert living.end_silent_servers_attempts() == 0  # its Asterisk may still carry it
+    living.clock._now = NOW + timedelta(seconds=longest + 1)
     assert living.end_silent_servers_attempts() == 1
 
     with db.session() as s:
@@ -157,6 +163,7 @@ def test_a_living_server_s_calls_are_never_ended_for_silence(db, tmp_path):
     attempt = claim(engine.records, 1)
     engine.records.dialling(attempt)
     other, _ = make_dialer(db, tmp_path, server="engine-b")
+    other.clock._now = NOW + timedelta(hours=1)  # older than any call: only silence counts
     for _ in range(3):
         beat.beat()
         assert other.end_silent_servers_attempts() == 0

@@ -1,4 +1,5 @@
-"""provincial scale: engines' heartbeats (servers) and the claim lease of attempts
+"""provincial scale: engines' heartbeats (servers), the claim lease of attempts, and the
+due tasks' claiming order as an index
 
 Revision ID: 0020
 Revises: 0019
@@ -23,9 +24,12 @@ def upgrade() -> None:
         sa.Column("version", sa.String(length=40), nullable=False),
     )
     op.add_column("call_attempts", sa.Column("lease_until", sa.DateTime(), nullable=True))
+    op.create_index("ix_call_tasks_claim_order", "call_tasks",
+                    ["status", "day", "next_attempt_at", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_call_tasks_claim_order", table_name="call_tasks")
     with op.batch_alter_table("call_attempts") as batch:
         batch.drop_column("lease_until")
     op.drop_table("servers")
