@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 
 from callengine import contract
@@ -24,7 +24,7 @@ from callengine.dialer.service import Dialer
 from callengine.dialer.spoken import SpokenAnswers
 from callengine.dialer.window import Window
 from callengine.errors import ConfigError
-from callengine.identity import server_id
+from callengine.identity import process_holder, server_id
 from callengine.metrics import DatabaseProbe, EngineMetrics, EngineState, engine_health, task_counts
 from callengine.metrics_server import MetricsServer
 from callengine.procinfo import port_holder
@@ -148,7 +148,7 @@ async def lead_daily_plan(engine: Engine, settings: Settings, clock: Clock,
     """Compete for the scheduler role; the holder runs the daily plan (and a missed one)."""
     from callengine.scheduler import DailyScheduler, run_daily_plan
 
-    holder = f"{server_id(settings)}:{os.getpid()}"
+    holder = process_holder(settings)
     scheduler = DailyScheduler(engine.db, holder, settings.plan_time, settings.timezone,
                                run_daily_plan, ttl=3 * LEASE_RENEWAL)
     caught_up = False
@@ -168,17 +168,18 @@ async def lead_daily_plan(engine: Engine, settings: Settings, clock: Clock,
 
 
 def catch_up_plan(db: Database, settings: Settings, clock: Clock):
-    """A new scheduler holder past the plan time runs today's plan at once (idempotent);
-    the PlanResult, or None before the plan time."""
-    from callengine.planning import plan_and_greet
+    """A new scheduler holder past the plan time runs today's plan at once, unless today's
+    daily plan ran already; the PlanResult, or None (before the plan time, or already run)."""
+    from callengine.planning import run_plan
+    from callengine.store.supervision import PLAN_CATCH_UP
 
     now = clock.now()
     window = Window(settings.call_window, settings.timezone, settings.window_close_guard)
-    local = now.astimezone(window.tz)
-    if local.strftime("%H:%M") < settings.plan_time:
+    if now.astimezone(window.tz).time() < time.fromisoformat(settings.plan_time):
         return None
-    result, _ = plan_and_greet(db, window.local_day(now), now, settings)
-    return result
+    ran = run_plan(db, window.local_day(now), settings, clock, trigger=PLAN_CATCH_UP,
+                   holder=process_holder(settings))
+    return ran[0] if ran else None
 
 
 async def run_engine(engine: Engine, *, until_idle: bool, stop: asyncio.Event | None = None,

@@ -125,17 +125,21 @@ def cmd_results(args) -> int:
 
 def cmd_plan(args) -> int:
     from callengine.clock import SystemClock
-    from callengine.planning import cancel_reason, plan_and_greet
+    from callengine.identity import process_holder
+    from callengine.planning import cancel_reason, run_plan
     from callengine.store.db import Database
+    from callengine.store.supervision import PLAN_MANUAL
 
     settings = _settings()
-    now = SystemClock().now()
     day = date.fromisoformat(args.date) if args.date else _today(settings)
     db = Database(settings.effective_database_url)
     try:
-        result, greetings = plan_and_greet(db, day, now, settings)
+        ran = run_plan(db, day, settings, SystemClock(), trigger=PLAN_MANUAL,
+                       holder=process_holder(settings))
     finally:
         db.dispose()
+    assert ran is not None  # a manual run always runs
+    result, greetings = ran
     cancelled = "".join(f", {n} vì {cancel_reason(status, vietnamese=True)}"
                         for status, n in sorted(result.cancelled.items()))
     print(f"Kế hoạch gọi ngày {day.isoformat()}: {result.created} cuộc gọi mới, "

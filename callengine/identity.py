@@ -27,6 +27,11 @@ def server_id(settings: Settings) -> str:
     return _read(path) or _store_new(path)
 
 
+def process_holder(settings: Settings) -> str:
+    """This process among the server's: how leases and plan runs name who holds them."""
+    return f"{server_id(settings)}:{os.getpid()}"
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8").strip()

@@ -153,3 +153,22 @@ def plan_and_greet(db: Database, day: date, now: datetime, settings):
         greetings = GreetingResult()
     metrics.plan_ran(time.monotonic() - started, result.created)
     return result, greetings
+
+
+def run_plan(db: Database, day: date, settings, clock, *, trigger: str, holder: str):
+    """plan_and_greet, recorded as a plan run; None when the day's daily run is done or under
+    way elsewhere (scheduled and catch-up runs happen once a day; manual ones every time)."""
+    from callengine import plan_runs
+
+    run_id = plan_runs.begin(db, day, trigger, holder, clock.now())
+    if run_id is None:
+        log.info("daily plan %s: already run or running elsewhere; not run again", day)
+        return None
+    try:
+        result, greetings = plan_and_greet(db, day, clock.now(), settings)
+    except BaseException as exc:
+        plan_runs.fail(db, run_id, exc, clock.now())
+        raise
+    plan_runs.finish(db, run_id, plan_runs.Outcome(
+        result.created, result.ended, result.cancelled_total), clock.now())
+    return result, greetings

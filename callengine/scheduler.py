@@ -7,6 +7,7 @@ itself is idempotent, so a hand-over between processes cannot create a task twic
 from __future__ import annotations
 
 import logging
+from datetime import time
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -50,8 +51,9 @@ class DailyScheduler:
     def __init__(self, db: Database, holder: str, plan_time: str, tz: str, job,
                  ttl: float = 60) -> None:
         self.db, self.holder = db, holder
-        hour, minute = (int(part) for part in plan_time.split(":")[:2])
-        self.trigger = CronTrigger(hour=hour, minute=minute, timezone=tz)
+        at = time.fromisoformat(plan_time)
+        self.trigger = CronTrigger(hour=at.hour, minute=at.minute, second=at.second,
+                                   timezone=tz)
         self.job = job
         self.ttl = ttl
         self.scheduler: AsyncIOScheduler | None = None
@@ -87,15 +89,20 @@ def run_daily_plan() -> None:
     """The scheduled job (importable by reference, as APScheduler's job store needs)."""
     from callengine.clock import SystemClock
     from callengine.dialer.window import Window
-    from callengine.planning import plan_and_greet
+    from callengine.identity import process_holder
+    from callengine.planning import run_plan
     from callengine.settings import load_settings
+    from callengine.store.supervision import PLAN_SCHEDULED
 
     settings = load_settings()
     db = Database(settings.effective_database_url, auto_migrate=False)
+    clock = SystemClock()
     try:
-        now = SystemClock().now()
+        now = clock.now()
         window = Window(settings.call_window, settings.timezone, settings.window_close_guard)
-        plan_and_greet(db, window.local_day(now), now, settings)
+        if run_plan(db, window.local_day(now), settings, clock, trigger=PLAN_SCHEDULED,
+                    holder=process_holder(settings)) is None:
+            return  # the day's plan ran already (a catch-up or another leader)
         clean_import_previews(db, now, settings)
         purge_old_checkins(db, now, settings)
     finally:

@@ -292,9 +292,10 @@ def parse_window(name: str, value: Any) -> CallWindow:
 
 def _parse_clock_time(name: str, value: Any) -> str:
     try:
-        return time.fromisoformat(str(value).strip()).strftime("%H:%M")
+        at = time.fromisoformat(str(value).strip())
     except ValueError:
         raise ConfigError(f"{name}: {value!r} is not a time like 07:30") from None
+    return at.strftime("%H:%M:%S" if at.second else "%H:%M")
 
 
 def parse_size(name: str, value: Any) -> int:
@@ -679,7 +680,7 @@ def _check_named_values(settings: Settings) -> None:
     """Settings whose value must name something that exists."""
     try:
         ZoneInfo(settings.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a path
         raise ConfigError(f"timezone: {settings.timezone!r} is not a known time zone "
                           "(e.g. Asia/Ho_Chi_Minh)") from None
     if settings.log_level.upper() not in LOG_LEVELS:

@@ -110,3 +110,33 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# How a plan run was started (PlanRun.trigger).
+PLAN_SCHEDULED = "scheduled"  # the scheduler leader at the plan time
+PLAN_CATCH_UP = "catch-up"  # a new scheduler leader past the plan time, nothing run yet
+PLAN_MANUAL = "manual"  # `callengine plan` by an officer (may run again)
+PLAN_RUNNING, PLAN_DONE, PLAN_FAILED = "running", "done", "failed"
+
+
+class PlanRun(Base):
+    """One run of the daily plan: who ran it, when, and what it did.
+
+    `daily_day` is the day for the scheduled and catch-up runs and NULL otherwise: its
+    uniqueness lets one daily run per day begin, whichever processes try at once.
+    """
+
+    __tablename__ = "plan_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    daily_day: Mapped[date | None] = mapped_column(Date, unique=True)
+    trigger: Mapped[str] = mapped_column(String(20))
+    holder: Mapped[str] = mapped_column(String(100))  # server id and process
+    status: Mapped[str] = mapped_column(String(20), default=PLAN_RUNNING)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created: Mapped[int | None] = mapped_column(Integer)
+    ended: Mapped[int | None] = mapped_column(Integer)
+    cancelled: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(String(200))

@@ -9,7 +9,6 @@ from types import SimpleNamespace
 
 import pytest
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import OperationalError
 
@@ -25,8 +24,9 @@ from callengine.dialer.service import IDLE_POLL, Dialer
 from callengine.dialer.window import Window
 from callengine.questionnaire import load_questionnaire
 from callengine.settings import DEFAULT_QUESTIONNAIRE, Settings, Trunk
-from callengine.store.db import MIGRATIONS, make_engine
+from callengine.store.db import make_engine
 from callengine.tasks import schedule_call
+from tests.migrations import migrate
 
 DAY = date(2026, 11, 30)
 TEN_LOCAL = datetime(2026, 11, 30, 3, 0, tzinfo=timezone.utc)
@@ -214,19 +214,11 @@ def test_a_window_closed_by_the_campaign_starts_nothing(parts, tmp_path):
 
 def test_the_migration_creates_the_one_campaign_row_and_removes_it(database_url):
     engine = make_engine(database_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-
-    def migrate(action, revision):
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            action(config, revision)
-
-    migrate(command.upgrade, "head")
+    migrate(engine, command.upgrade, "head")
     with engine.begin() as connection:
         row = connection.execute(text("SELECT id, revision, paused FROM campaign_settings"))
         assert [tuple(r) for r in row] == [(1, 0, False)]
-    migrate(command.downgrade, "0007")
+    migrate(engine, command.downgrade, "0007")
     assert "campaign_settings" not in inspect(engine).get_table_names()
-    migrate(command.upgrade, "head")
+    migrate(engine, command.upgrade, "head")
     engine.dispose()

@@ -13,7 +13,6 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import inspect, select, text
 
 from callengine import contract, greetings
@@ -32,8 +31,9 @@ from callengine.scheduler import run_daily_plan
 from callengine.settings import DEFAULT_QUESTIONNAIRE, Settings, parse_window
 from callengine.speech.audio import pcm_format, read_pcm16, write_pcm16
 from callengine.speech.tts import EspeakSynthesizer, SynthesisUnavailable
-from callengine.store.db import MIGRATIONS, Database, make_engine
+from callengine.store.db import Database, make_engine
 from callengine.store.models import CallTask, MonitoringPeriod, Person
+from tests.migrations import migrate
 
 DAY = date(2026, 11, 30)
 NOW = datetime(2026, 11, 30, 0, 30, tzinfo=timezone.utc)  # 07:30 local
@@ -313,18 +313,10 @@ def test_due_tasks_carry_the_greeting_into_the_originate(people, tmp_path):
 
 def test_the_migration_adds_and_removes_the_greeting_column(database_url):
     engine = make_engine(database_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-
-    def migrate(action, revision):
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            action(config, revision)
-
     def columns():
         return {c["name"]: c for c in inspect(engine).get_columns("call_tasks")}
 
-    migrate(command.upgrade, "0003")
+    migrate(engine, command.upgrade, "0003")
     assert "greeting" not in columns()
     with engine.begin() as connection:  # a day already planned before the upgrade
         connection.execute(text(
@@ -335,14 +327,14 @@ def test_the_migration_adds_and_removes_the_greeting_column(database_url):
             "INSERT INTO call_tasks (person_id, day, status, attempts, callback_requested, "
             "created_at, updated_at) VALUES (1, :d, 'pending', 0, false, :t, :t)"),
             {"d": DAY, "t": to_db(NOW)})
-    migrate(command.upgrade, "head")
+    migrate(engine, command.upgrade, "head")
     greeting = columns()["greeting"]
     assert greeting["nullable"] and greeting["type"].length == 200
     with engine.begin() as connection:
         assert connection.execute(text("SELECT greeting FROM call_tasks")).scalar_one() is None
         connection.execute(text("UPDATE call_tasks SET greeting = :g"),
                            {"g": str(GREETINGS / ("a" * 64))})
-    migrate(command.downgrade, "0003")
+    migrate(engine, command.downgrade, "0003")
     assert "greeting" not in columns()
     with engine.begin() as connection:  # the day's call survives the downgrade
         assert connection.execute(text("SELECT count(*) FROM call_tasks")).scalar_one() == 1

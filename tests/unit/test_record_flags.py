@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import inspect, select, text
 
 from callengine.casework.errors import NotAllowedNow
@@ -15,9 +14,10 @@ from callengine.casework.flag_detail import flag_detail
 from callengine.casework.flag_queue import flag_queue
 from callengine.casework.person_actions import call_now
 from callengine.flags import raise_record_flag
-from callengine.store.db import MIGRATIONS, make_engine
+from callengine.store.db import make_engine
 from callengine.store.models import CallTask
 from callengine.store.supervision import FLAG_POSITIVE, FLAG_RETEST, Flag
+from tests.migrations import migrate
 from tests.unit.casework_helpers import (
     DAY,
     NOW,
@@ -74,16 +74,8 @@ def test_no_automatic_call_for_an_f0_from_a_flag_or_the_person_page(db):
 
 def test_the_migration_keeps_call_flags_days_and_allows_flags_without_a_call(database_url):
     engine = make_engine(database_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-
-    def migrate(action, revision):
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            action(config, revision)
-
     try:
-        migrate(command.upgrade, "0011")
+        migrate(engine, command.upgrade, "0011")
         with engine.begin() as c:
             c.execute(text("INSERT INTO people (id, full_name, name_key, phone, alt_phones, "
                            "carrier, status, created_at, updated_at) VALUES (1, 'A', 'a', "
@@ -96,13 +88,13 @@ def test_the_migration_keeps_call_flags_days_and_allows_flags_without_a_call(dat
             c.execute(text("INSERT INTO flags (person_id, task_id, kind, urgent, status, "
                            "created_at, version) VALUES (1, 5, 'symptom', false, 'open', :t, 1)"),
                       {"t": "2026-11-30 03:00:00"})
-        migrate(command.upgrade, "0012")
+        migrate(engine, command.upgrade, "0012")
         with engine.begin() as c:
             assert c.execute(text("SELECT day FROM flags")).scalar() in (
                 date(2026, 11, 29), "2026-11-29")
         columns = {c["name"]: c for c in inspect(engine).get_columns("flags")}
         assert columns["task_id"]["nullable"] and not columns["day"]["nullable"]
-        migrate(command.downgrade, "0011")
+        migrate(engine, command.downgrade, "0011")
         assert "reference" not in {c["name"] for c in inspect(engine).get_columns("flags")}
     finally:
         engine.dispose()

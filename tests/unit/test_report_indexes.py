@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import inspect
 
-from callengine.store.db import MIGRATIONS, make_engine
+from callengine.store.db import make_engine
 from callengine.store.models import CallAttempt, CallTask
+from tests.migrations import migrate
 
 EXPECTED = {
     "call_attempts": {"ix_call_attempts_created_at_id": ["created_at", "id", "outcome"],
@@ -23,16 +23,8 @@ def _indexes(engine, table: str) -> dict[str, list[str]]:
 
 def test_the_migration_creates_the_models_report_indexes_and_removes_them(database_url):
     engine = make_engine(database_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-
-    def migrate(action, revision):
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            action(config, revision)
-
     try:
-        migrate(command.upgrade, "head")
+        migrate(engine, command.upgrade, "head")
         for table, indexes in EXPECTED.items():
             present = _indexes(engine, table)
             for name, columns in indexes.items():
@@ -40,10 +32,10 @@ def test_the_migration_creates_the_models_report_indexes_and_removes_them(databa
         declared = {i.name for model in (CallAttempt, CallTask)
                     for i in model.__table__.indexes}
         assert {n for indexes in EXPECTED.values() for n in indexes} <= declared
-        migrate(command.downgrade, "0009")
+        migrate(engine, command.downgrade, "0009")
         for table, indexes in EXPECTED.items():
             assert not set(indexes) & set(_indexes(engine, table))
-        migrate(command.upgrade, "head")
+        migrate(engine, command.upgrade, "head")
         assert set(EXPECTED["call_tasks"]) <= set(_indexes(engine, "call_tasks"))
     finally:
         engine.dispose()

@@ -37,6 +37,7 @@ def refusal(env=None, **overrides) -> str:
     ({"CALLENGINE_ADMIN_PORT": "99999"}, "admin_port"),
     ({"CALLENGINE_TIMEZONE": "Asia/Thanh_Hoa"}, "timezone"),
     ({"CALLENGINE_TIMEZONE": "../../etc/passwd"}, "timezone"),
+    ({"CALLENGINE_TIMEZONE": "Asia/" + "x" * 300}, "timezone"),  # too long for a path
     ({"CALLENGINE_LOG_LEVEL": "LOUD"}, "log_level"),
     ({"CALLENGINE_DATABASE_URL": "mysql://root@localhost/x"}, "database_url"),
     ({"CALLENGINE_DATABASE_URL": "not a url"}, "database_url"),

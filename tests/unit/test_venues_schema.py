@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from alembic import command
-from alembic.config import Config
 from sqlalchemy import inspect
 
-from callengine.store.db import MIGRATIONS, make_engine
+from callengine.store.db import make_engine
 from callengine.store.venues import CheckIn, RetiredVenueToken, Venue
+from tests.migrations import migrate
 
 TABLES = ("venues", "venue_retired_tokens", "checkins")
 CHECKIN_INDEXES = {
@@ -18,18 +18,10 @@ CHECKIN_INDEXES = {
 }
 
 
-def _migrate(engine, action, revision) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        action(config, revision)
-
-
 def test_the_migration_creates_the_models_tables_and_removes_them(database_url):
     engine = make_engine(database_url)
     try:
-        _migrate(engine, command.upgrade, "head")
+        migrate(engine, command.upgrade, "head")
         schema = inspect(engine)
         assert set(TABLES) <= set(schema.get_table_names())
         for model in (Venue, RetiredVenueToken, CheckIn):
@@ -43,9 +35,9 @@ def test_the_migration_creates_the_models_tables_and_removes_them(database_url):
         unique_indexes = [i for i in schema.get_indexes("venues") if i["unique"]]
         assert ["token"] in [u["column_names"] for u in unique + unique_indexes]
 
-        _migrate(engine, command.downgrade, "0013-1")
+        migrate(engine, command.downgrade, "0013-1")
         assert not set(TABLES) & set(inspect(engine).get_table_names())
-        _migrate(engine, command.upgrade, "head")
+        migrate(engine, command.upgrade, "head")
         assert set(TABLES) <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
