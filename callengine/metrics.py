@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from datetime import time as dt_time
 from typing import Any, Callable, Iterable, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -161,24 +162,26 @@ class DatabaseProbe:
 
 
 def task_counts(db, window, clock) -> TaskCounts:
-    """Today's due and claimed tasks: two counts on the dialer's own index (status,
-    next_attempt_at), which never reads the day's other tasks."""
+    """Today's due and claimed tasks, both from the dialer's index (status, next_attempt_at)
+    alone: due ones are pending with a time between local midnight and now (a task's times
+    are on its own day), claimed ones few (one per live call)."""
     from sqlalchemy import func, select
 
     from callengine.clock import to_db
     from callengine.store.models import TASK_DIALING, TASK_PENDING, CallTask
 
     now: datetime = clock.now()
-    today = CallTask.day == window.local_day(now)
+    day = window.local_day(now)
+    midnight = datetime.combine(day, dt_time(0), tzinfo=window.tz)
 
     def count(*where):
-        return select(func.count()).select_from(CallTask).where(today, *where) \
-            .scalar_subquery()
+        return select(func.count()).select_from(CallTask).where(*where).scalar_subquery()
 
     with db.session() as s:
         due, claimed = s.execute(select(
-            count(CallTask.status == TASK_PENDING, CallTask.next_attempt_at <= to_db(now)),
-            count(CallTask.status == TASK_DIALING))).one()
+            count(CallTask.status == TASK_PENDING, CallTask.next_attempt_at >= to_db(midnight),
+                  CallTask.next_attempt_at <= to_db(now)),
+            count(CallTask.status == TASK_DIALING, CallTask.day == day))).one()
     return TaskCounts(int(due), int(claimed))
 
 

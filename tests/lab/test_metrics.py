@@ -52,6 +52,23 @@ def answered_now(db) -> bool:
                         .where(CallAttempt.state == "answered")) > 0
 
 
+def in_use(values: dict) -> float:
+    return sum(v for (name, _), v in values.items() if name == "callengine_trunk_channels_in_use")
+
+
+async def steady_reading(run, base: str, seen: dict) -> None:
+    """The live calls in the database and the channels in use, kept only when neither moved
+    for 0.3 s (a call starting or ending changes both, microseconds apart)."""
+    before = await asyncio.to_thread(live_attempts, run.db)
+    first = samples((await asyncio.to_thread(get, f"{base}/metrics"))[1])
+    await asyncio.sleep(0.3)
+    second = samples((await asyncio.to_thread(get, f"{base}/metrics"))[1])
+    after = await asyncio.to_thread(live_attempts, run.db)
+    if before == after and in_use(first) == in_use(second):
+        seen["during"] = (before, second)
+        seen["health_during"] = await asyncio.to_thread(get, f"{base}/healthz")
+
+
 async def watch(run, base: str, day, stop: asyncio.Event) -> dict:
     """Scrape once while a call is answered (and the database agrees on the live count), and
     once when the day is done; then stop the engine."""
@@ -61,11 +78,7 @@ async def watch(run, base: str, day, stop: asyncio.Event) -> dict:
         while time.monotonic() < deadline:
             await asyncio.sleep(0.3)
             if "during" not in seen and await asyncio.to_thread(answered_now, run.db):
-                before = await asyncio.to_thread(live_attempts, run.db)
-                _, text = await asyncio.to_thread(get, f"{base}/metrics")
-                if before == await asyncio.to_thread(live_attempts, run.db):
-                    seen["during"] = (before, samples(text))
-                    seen["health_during"] = await asyncio.to_thread(get, f"{base}/healthz")
+                await steady_reading(run, base, seen)
             if await asyncio.to_thread(open_tasks, run.db, day) == 0 and \
                     await asyncio.to_thread(live_attempts, run.db) == 0:
                 await asyncio.sleep(0.5)
@@ -95,9 +108,7 @@ def test_a_scrape_matches_the_calls_the_database_recorded(lab_run):
 
     sid = ("server_id", server_id(settings))
     live, during = seen["during"]
-    in_use = {labels: value for (name, labels), value in during.items()
-              if name == "callengine_trunk_channels_in_use"}
-    assert live >= 1 and sum(in_use.values()) == live
+    assert live >= 1 and in_use(during) == live
     status, body = seen["health_during"]
     assert status == 200 and json.loads(body)["ami"] == "connected"
     assert during[("callengine_ami_connected", frozenset({sid}))] == 1
