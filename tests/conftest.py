@@ -33,6 +33,7 @@ def _part(item) -> str:
     return parts[1] if len(parts) > 2 else ""
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(items):
     """Lab tests first, browser tests last. Browser tests: Playwright's sync API keeps an
     event loop on the main thread while its browser is open, and every later asyncio.run() in
