@@ -27,10 +27,24 @@ def pytest_configure(config):
         os.environ["CALLENGINE_LAB_PORT_BASE"] = str(base + LAB_PORT_STEP * int(worker[2:]))
 
 
+def _part(item) -> str:
+    """The folder under tests/ ("unit", "lab", ...)."""
+    parts = item.nodeid.replace("\\", "/").split("/")
+    return parts[1] if len(parts) > 2 else ""
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(items):
-    """Browser tests last: Playwright's sync API keeps an event loop on the main thread while
-    its browser is open, and every later asyncio.run() in the same process would refuse."""
-    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))
+    """Lab tests first, browser tests last. Browser tests: Playwright's sync API keeps an
+    event loop on the main thread while its browser is open, and every later asyncio.run() in
+    the same process would refuse. Lab tests: one xdist group (`--dist loadgroup`), run by one
+    worker from the start, one call at a time as before, while the other workers share the
+    rest; their timing assertions never compete with a second lab of the same run."""
+    order = {"lab": 0, "browser": 2}
+    items.sort(key=lambda item: order.get(_part(item), 1))
+    for item in items:
+        if _part(item) == "lab":
+            item.add_marker(pytest.mark.xdist_group("lab"))
 
 
 @pytest.fixture(scope="session", autouse=True)
