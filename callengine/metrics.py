@@ -229,12 +229,18 @@ class EngineState(Collector):
         down = GaugeMetricFamily(f"{PREFIX}_trunk_down",
                                  "1 while a trunk is skipped after repeated failures",
                                  labels=["server_id", "trunk"])
+        unreachable = GaugeMetricFamily(f"{PREFIX}_trunk_unreachable",
+                                        "1 while a trunk's carrier does not answer qualify "
+                                        "(SIP OPTIONS): out of rotation",
+                                        labels=["server_id", "trunk"])
         mono = self.dialer.clock.monotonic()
+        out = self.dialer.health.unavailable()
         for name, pacer in list(self.dialer.pacers.items()):
             in_use.add_metric([sid, name], pacer.active)
             limit.add_metric([sid, name], pacer.max_channels)
             down.add_metric([sid, name], 1 if self.dialer.router.is_down(name, mono) else 0)
-        return in_use, limit, down
+            unreachable.add_metric([sid, name], 1 if name in out else 0)
+        return in_use, limit, down, unreachable
 
 
 LOOP_STALE = 10.0  # seconds without a heartbeat: the event loop is stuck

@@ -17,6 +17,7 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from callengine.ami.parser import Message
 from callengine.app import build_engine, run_engine
 from callengine.clock import SystemClock
 from callengine.dialer.window import Window
@@ -145,6 +146,9 @@ def test_a_running_engine_without_asterisk_is_scraped_and_unhealthy_for_ami(tmp_
     day = Window(settings.call_window, settings.timezone, 0).local_day(now)
     schedule_call(engine.db, "+84912345678", day, now)
     schedule_call(engine.db, "+84912345679", day, now)
+    endpoint = settings.trunks[0].endpoint  # its carrier stopped answering SIP OPTIONS
+    engine.dialer.on_event(Message((("Event", "DeviceStateChange"),
+                                    ("Device", f"PJSIP/{endpoint}"), ("State", "UNAVAILABLE"))))
     base = f"http://127.0.0.1:{settings.metrics_port}"
 
     async def scrape():
@@ -167,6 +171,8 @@ def test_a_running_engine_without_asterisk_is_scraped_and_unhealthy_for_ami(tmp_
     trunk = sid | {("trunk", "default")}
     assert values[("callengine_trunk_channels_limit", trunk)] == 10
     assert values[("callengine_trunk_channels_in_use", trunk)] == 0
+    assert values[("callengine_trunk_unreachable", trunk)] == 1
+    assert values[("callengine_trunk_down", trunk)] == 0  # the breaker has seen no failure
     assert values[("callengine_attempts_ended_total", sid | {("outcome", "completed")})] == 0
     assert values[("callengine_loop_heartbeat_age_seconds", sid)] < 2
     assert health[0] == 503
