@@ -254,14 +254,15 @@ class Dialer:
     async def _originate(self, task: DueTask, trunk: Trunk, carriers: set[str], day) -> bool:
         """Claim and originate one task; False when the database is locked (stop the batch)."""
         attempt_id = str(uuid.uuid4())
-        claimed = await self._claim(task, trunk, carriers, day, attempt_id)
-        if not isinstance(claimed, DueTask):
+        decided = self.clock.monotonic()  # the pacer counts from here, not from the claim's
+        claimed = await self._claim(task, trunk, carriers, day, attempt_id)  # commit: the
+        if not isinstance(claimed, DueTask):  # database's latency must not slow the pace
             return claimed
         task = claimed
         if self.after_claim is not None:
             self.after_claim()
         mono = self.clock.monotonic()
-        self.pacers[trunk.name].started(mono)
+        self.pacers[trunk.name].started(decided)
         self.in_flight[attempt_id] = InFlight(trunk.name, counted=True)
         action_id = f"originate-{attempt_id}"
         self.tracker.track(attempt_id, action_id, mono)

@@ -206,7 +206,8 @@ def test_own_calls_are_ended_when_asterisk_stays_unreachable_past_the_grace(db, 
 @pytest.mark.parametrize(("name", "value", "message"), [
     ("CALLENGINE_CLAIM_LEASE", "0.5", "claim_lease: 0.5 s is shorter than 1 s"),
     ("CALLENGINE_SERVER_DOWN_GRACE", "2", "server_down_grace: 2 s is shorter than 3 s"),
-    ("CALLENGINE_SERVER_DOWN_GRACE", "soon", "CALLENGINE_SERVER_DOWN_GRACE: 'soon' is not a duration"),
+    ("CALLENGINE_SERVER_DOWN_GRACE", "soon",
+     "CALLENGINE_SERVER_DOWN_GRACE: 'soon' is not a duration"),
 ])
 def test_a_lease_or_grace_too_short_is_refused_by_name(name, value, message):
     with pytest.raises(ConfigError, match=message):
