@@ -291,17 +291,22 @@ class Dialer:
         wait = self.pacers[candidates[0].name].wait_time(mono)
         return (candidates[0], 0.0) if wait == 0 else (None, wait)
 
-    async def _originate(self, task: DueTask, trunk: Trunk, carriers: set[str], day) -> bool:
-        """Claim and originate one task; False when the database is locked (stop the batch)."""
+    async def _originate(self, task: DueTask, trunk: Trunk, carriers: set[str] | None = None,
+                         day=None) -> bool:
+        """Claim and originate one task; False when the database is locked (stop the batch).
+
+        With `carriers` (and the day) on PostgreSQL, the claim takes the soonest due task of
+        those carriers that no other engine is claiming; without, exactly `task`."""
         attempt_id = str(uuid.uuid4())
-        claimed = await self._claim(task, trunk, carriers, day, attempt_id)
-        if not isinstance(claimed, DueTask):
+        decided = self.clock.monotonic()  # the pacer counts from here, not from the claim's
+        claimed = await self._claim(task, trunk, carriers, day, attempt_id)  # commit: the
+        if not isinstance(claimed, DueTask):  # database's latency must not slow the pace
             return claimed
         task = claimed
         if self.after_claim is not None:
             self.after_claim()
         mono = self.clock.monotonic()
-        self.pacers[trunk.name].started(mono)
+        self.pacers[trunk.name].started(decided)
         self.metrics.attempt_started(trunk.name)
         self.in_flight[attempt_id] = InFlight(trunk.name, counted=True)
         action_id = f"originate-{attempt_id}"
@@ -315,13 +320,13 @@ class Dialer:
             await self._fail_attempt(attempt_id, exc, "originating")
         return True
 
-    async def _claim(self, task: DueTask, trunk: Trunk, carriers: set[str], day,
+    async def _claim(self, task: DueTask, trunk: Trunk, carriers: set[str] | None, day,
                      attempt_id: str) -> DueTask | bool:
         """The task claimed (on PostgreSQL the soonest due one of `carriers` no other engine
         is claiming), else what _originate returns: True (go on) or False (locked: stop)."""
         now = self.clock.now()
         try:
-            if self.records.skip_locked:
+            if self.records.skip_locked and carriers is not None:
                 got = await self.db.claims.run(self.records.claim_next, day, now, carriers,
                                                self._held_tasks(), attempt_id, trunk.name)
                 return got if got is not None else True

@@ -11,8 +11,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from callengine.app import fault_hook
 from callengine.dialer.records import NEVER_DIALLED, AttemptRecords, Ending
-from callengine.settings import Settings
+from callengine.errors import ConfigError
+from callengine.settings import Settings, load_settings
 from callengine.store.db import Database
 from callengine.store.dbclock import utc_now
 from callengine.store.models import Answer, CallAttempt, CallTask, Server
@@ -199,3 +201,21 @@ def test_own_calls_are_ended_when_asterisk_stays_unreachable_past_the_grace(db, 
             f"Asterisk of server engine-a unreachable for {grace + 1:.0f} s: call presumed lost"}
         assert set(s.scalars(select(CallTask.status))) == {"pending"}  # for anyone to call
     assert "2 live call(s) ended as failed" in caplog.text
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("CALLENGINE_CLAIM_LEASE", "0.5", "claim_lease: 0.5 s is shorter than 1 s"),
+    ("CALLENGINE_SERVER_DOWN_GRACE", "2", "server_down_grace: 2 s is shorter than 3 s"),
+    ("CALLENGINE_SERVER_DOWN_GRACE", "soon",
+     "CALLENGINE_SERVER_DOWN_GRACE: 'soon' is not a duration"),
+])
+def test_a_lease_or_grace_too_short_is_refused_by_name(name, value, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings({name: value})
+
+
+def test_an_unknown_fault_hook_is_refused_and_none_is_the_default():
+    assert fault_hook({}) is None
+    with pytest.raises(ConfigError, match="CALLENGINE_FAULT: 'exit-later' is not one of "
+                                          "exit-after-claim"):
+        fault_hook({"CALLENGINE_FAULT": "exit-later"})
