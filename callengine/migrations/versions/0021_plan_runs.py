@@ -1,12 +1,12 @@
 """plan runs: each run of the daily plan, one scheduled or catch-up run per day
 
-Revision ID: 0022
+Revision ID: 0021
 Revises: 0020
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0022"
+revision = "0021"
 down_revision = "0020"
 branch_labels = None
 depends_on = None
