@@ -52,3 +52,23 @@ def claim_next_until_none(url: str, server: str, day: date, now: datetime, start
     finally:
         db.dispose()
         results.put((server, won, 0, 0))
+
+
+def race(target, url: str, servers, day: date, now: datetime,
+         timeout: float) -> dict[str, list[int]]:
+    """Run `target` in one spawned process per server, released together; the task ids each
+    server claimed."""
+    import multiprocessing
+
+    spawn = multiprocessing.get_context("spawn")
+    start, results = spawn.Event(), spawn.Queue()
+    racers = [spawn.Process(target=target, args=(url, server, day, now, start, results))
+              for server in servers]
+    for racer in racers:
+        racer.start()
+    start.set()
+    reports = [results.get(timeout=timeout) for _ in racers]
+    for racer in racers:
+        racer.join(30)
+        assert racer.exitcode == 0
+    return {server: ids for server, ids, _, _ in reports}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 from datetime import date, datetime, timezone
 
 from sqlalchemy import func, insert, select
@@ -10,7 +9,7 @@ from sqlalchemy import func, insert, select
 from callengine.clock import to_db
 from callengine.store.db import Database
 from callengine.store.models import CallAttempt, CallTask, Person
-from tests.unit.claim_racer import claim_all_due
+from tests.unit.claim_racer import claim_all_due, race
 
 DAY = date(2026, 11, 30)
 NOW = datetime(2026, 11, 30, 3, 0, tzinfo=timezone.utc)
@@ -34,20 +33,7 @@ def seed(db: Database) -> set[int]:
 def test_two_processes_claiming_the_same_due_tasks_claim_each_exactly_once(database_url):
     db = Database(database_url)
     expected = seed(db)
-    spawn = multiprocessing.get_context("spawn")
-    start, results = spawn.Event(), spawn.Queue()
-    racers = [spawn.Process(target=claim_all_due,
-                            args=(database_url, server, DAY, NOW, start, results))
-              for server in ("server-a", "server-b")]
-    for racer in racers:
-        racer.start()
-    start.set()
-    reports = [results.get(timeout=120) for _ in racers]
-    for racer in racers:
-        racer.join(30)
-        assert racer.exitcode == 0
-
-    won = {server: ids for server, ids, _, _ in reports}
+    won = race(claim_all_due, database_url, ("server-a", "server-b"), DAY, NOW, timeout=120)
     assert set(won["server-a"]) | set(won["server-b"]) == expected  # none lost
     assert not set(won["server-a"]) & set(won["server-b"])  # none twice
     assert len(won["server-a"]) + len(won["server-b"]) == TASKS

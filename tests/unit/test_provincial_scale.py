@@ -4,7 +4,6 @@ calls of a dead server ended by the living. Real PostgreSQL (and SQLite where it
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import time
 from datetime import timedelta
 
@@ -20,7 +19,7 @@ from callengine.store.dbclock import utc_now
 from callengine.store.models import Answer, CallAttempt, CallTask, Server
 from callengine.store.servers import Heartbeat, ServerInfo
 from callengine.tasks import schedule_call
-from tests.unit.claim_racer import claim_next_until_none
+from tests.unit.claim_racer import claim_next_until_none, race
 from tests.unit.test_claim_race import DAY, NOW, seed
 from tests.unit.test_dialer_faults import PHONE_A, PHONE_B, make_dialer
 
@@ -32,21 +31,8 @@ def test_four_engines_claiming_with_skip_locked_claim_each_task_exactly_once(pos
     db = Database(postgres_url)
     monkeypatch.setattr("tests.unit.test_claim_race.TASKS", 3000)
     expected = seed(db)
-    spawn = multiprocessing.get_context("spawn")
-    start, results = spawn.Event(), spawn.Queue()
     servers = [f"server-{n}" for n in range(ENGINES)]
-    racers = [spawn.Process(target=claim_next_until_none,
-                            args=(postgres_url, server, DAY, NOW, start, results))
-              for server in servers]
-    for racer in racers:
-        racer.start()
-    start.set()
-    reports = [results.get(timeout=300) for _ in racers]
-    for racer in racers:
-        racer.join(30)
-        assert racer.exitcode == 0
-
-    won = {server: ids for server, ids, _, _ in reports}
+    won = race(claim_next_until_none, postgres_url, servers, DAY, NOW, timeout=300)
     claimed = [task for ids in won.values() for task in ids]
     assert len(claimed) == len(set(claimed)) == len(expected)  # none twice
     assert set(claimed) == expected  # none left
