@@ -8,6 +8,7 @@ import re
 import statistics
 import time
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
@@ -30,7 +31,8 @@ def ctx(app):
 def monitored(app, phone="+84912345678", name="Nguyễn Văn An") -> int:
     """A monitored person with today's planned call pending."""
     context = ctx(app)
-    today = context.clock.now().astimezone().date()
+    # the province's day, not the host's: after 17:00 UTC it is already tomorrow in Thanh Hoa
+    today = context.clock.now().astimezone(ZoneInfo(context.settings.timezone)).date()
     with context.db.session() as s:
         person = add_person(s, phone, name, period=(today - timedelta(days=2),
                                                     today + timedelta(days=10)))

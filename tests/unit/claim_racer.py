@@ -61,12 +61,14 @@ def race(target, url: str, servers, day: date, now: datetime,
     import multiprocessing
 
     spawn = multiprocessing.get_context("spawn")
-    start, results = spawn.Event(), spawn.Queue()
+    # A barrier, not an event: a racer set up first would otherwise take every task before a
+    # slower one (still importing on a busy machine) has begun.
+    start, results = spawn.Barrier(len(servers) + 1), spawn.Queue()
     racers = [spawn.Process(target=target, args=(url, server, day, now, start, results))
               for server in servers]
     for racer in racers:
         racer.start()
-    start.set()
+    start.wait(120)
     reports = [results.get(timeout=timeout) for _ in racers]
     for racer in racers:
         racer.join(30)

@@ -268,7 +268,8 @@ def test_the_engine_refuses_to_start_when_the_agi_port_is_taken():
         taken = await started({"recognize": Recorder()})
         pool = Pool()
         engine = SimpleNamespace(agi=FastAgiServer("127.0.0.1", taken.port, {}),
-                                 spoken=SimpleNamespace(pool=pool))
+                                 spoken=SimpleNamespace(pool=pool), metrics=None,
+                                 metrics_server=None)
         try:
             try:
                 await run_engine(engine, until_idle=True)

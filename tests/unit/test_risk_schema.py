@@ -7,7 +7,7 @@ from sqlalchemy import inspect
 
 from callengine.store.db import make_engine
 from callengine.store.risk import RiskAssessment, VenueRiskToken
-from tests.unit.test_venues_schema import _migrate
+from tests.migrations import migrate
 
 TABLES = ("venue_risk_tokens", "risk_assessments")
 
@@ -15,7 +15,7 @@ TABLES = ("venue_risk_tokens", "risk_assessments")
 def test_the_migration_creates_the_models_tables_and_removes_them(database_url):
     engine = make_engine(database_url)
     try:
-        _migrate(engine, command.upgrade, "head")
+        migrate(engine, command.upgrade, "head")
         schema = inspect(engine)
         for model in (VenueRiskToken, RiskAssessment):
             columns = {c["name"] for c in schema.get_columns(model.__tablename__)}
@@ -24,9 +24,9 @@ def test_the_migration_creates_the_models_tables_and_removes_them(database_url):
                        for i in schema.get_indexes(model.__tablename__)}
             for index in model.__table__.indexes:
                 assert indexes.get(index.name) == [c.name for c in index.columns]
-        _migrate(engine, command.downgrade, "0018")
+        migrate(engine, command.downgrade, "0018")
         assert not set(TABLES) & set(inspect(engine).get_table_names())
-        _migrate(engine, command.upgrade, "head")
+        migrate(engine, command.upgrade, "head")
         assert set(TABLES) <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
