@@ -99,17 +99,8 @@ class AttemptRecords:
     def due_tasks(self, day: date, now: datetime, limit: int,
                   skip: Collection[int] = ()) -> list[DueTask]:
         """Pending tasks due by `now`, soonest first, except the task ids in `skip`."""
-        query = (
-            select(CallTask.id, Person.id, Person.phone, Person.carrier, CallTask.greeting)
-            .join(Person, Person.id == CallTask.person_id)
-            .where(CallTask.day == day, CallTask.status == TASK_PENDING,
-                   CallTask.next_attempt_at <= to_db(now))
-            .order_by(CallTask.next_attempt_at, CallTask.id)
-            .limit(limit))
-        if skip:
-            query = query.where(CallTask.id.not_in(list(skip)))
         with self.db.session() as s:
-            rows = s.execute(query).all()
+            rows = s.execute(_due_query(day, now, skip).limit(limit)).all()
         return [DueTask(*row) for row in rows]
 
     @property
@@ -145,15 +136,8 @@ class AttemptRecords:
         """PostgreSQL: claim the soonest due task of one of `carriers` that no other engine is
         claiming (FOR UPDATE SKIP LOCKED: never waits on another engine), in one transaction
         with its attempt row; None when none is left. Raises ClaimRefused like claim()."""
-        query = (
-            select(CallTask.id, Person.id, Person.phone, Person.carrier, CallTask.greeting)
-            .join(Person, Person.id == CallTask.person_id)
-            .where(CallTask.day == day, CallTask.status == TASK_PENDING,
-                   CallTask.next_attempt_at <= to_db(now), Person.carrier.in_(list(carriers)))
-            .order_by(CallTask.next_attempt_at, CallTask.id)
-            .limit(1).with_for_update(of=CallTask, skip_locked=True))
-        if skip:
-            query = query.where(CallTask.id.not_in(list(skip)))
+        query = (_due_query(day, now, skip).where(Person.carrier.in_(list(carriers)))
+                 .limit(1).with_for_update(of=CallTask, skip_locked=True))
         task: DueTask | None = None
         try:
             with self.db.session() as s:
@@ -351,3 +335,17 @@ class AttemptRecords:
             for task in tasks:
                 self.flags.for_closed_day(s, task, now)
             return len(tasks)
+
+
+def _due_query(day: date, now: datetime, skip: Collection[int]):
+    """Pending tasks of `day` due by `now`, soonest first (the claim-order index), except
+    the task ids in `skip`: what both the listing and the PostgreSQL claim read."""
+    query = (
+        select(CallTask.id, Person.id, Person.phone, Person.carrier, CallTask.greeting)
+        .join(Person, Person.id == CallTask.person_id)
+        .where(CallTask.day == day, CallTask.status == TASK_PENDING,
+               CallTask.next_attempt_at <= to_db(now))
+        .order_by(CallTask.next_attempt_at, CallTask.id))
+    if skip:
+        query = query.where(CallTask.id.not_in(list(skip)))
+    return query
