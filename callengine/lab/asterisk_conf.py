@@ -21,6 +21,7 @@ MODULES = (
     "cdr_custom.so", "res_musiconhold.so", "app_dial.so", "bridge_simple.so",
     "bridge_native_rtp.so", "res_pjsip_dtmf_info.so", "app_mixmonitor.so", "res_agi.so",
     "res_speech.so", "func_env.so", "app_exec.so", "res_manager_devicestate.so",
+    "app_playtones.so",
 )
 
 
@@ -119,8 +120,9 @@ def pbx_pjsip(sip_port: int, carrier_port: int, trunk_endpoints: list[str],
 
 
 # A real network ends a call whose far end went silent; so does the lab's carrier, so a call
-# from a pbx that died (no BYE ever comes) ends within seconds instead of living on. Longer
-# than the engine's speech_reply_timeout (the pbx sends no audio while it waits on FastAGI).
+# from a pbx that died (no BYE ever comes) ends within seconds instead of living on. The pbx
+# sends silence while it waits on FastAGI (the dialplan's PlayTones), so a slow recognition
+# does not look like a dead pbx.
 CARRIER_RTP_TIMEOUT = 5
 
 

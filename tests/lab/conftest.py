@@ -48,6 +48,8 @@ def refuse_stale_engine(lab: Lab, port: int | None = None) -> None:
     (the engine's FastAGI port; of server 1 unless `port` is given)."""
     host, port = "127.0.0.1", port or lab.ports.engine_agi
     with socket.socket() as probe:
+        # As the engine binds: connections of an earlier engine in TIME_WAIT do not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
             return

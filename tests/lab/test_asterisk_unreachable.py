@@ -8,80 +8,17 @@ unreachable for that engine alone (fault injection on top of the real lab).
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 
 import pytest
 
+from tests.lab.relay import TcpRelay
 from tests.lab.test_claim_lease import CarrierObserver, wait_for
 
 pytestmark = pytest.mark.lab
 
 RESIDENT = "+84912000321"  # never answers: each call rings out in Asterisk (ring timeout)
 GRACE = 8
-
-
-class AmiRelay:
-    """127.0.0.1:<port> relayed to the pbx's AMI, until cut (connections closed, none
-    accepted); restore() listens again on the same port."""
-
-    def __init__(self, target: int) -> None:
-        self.target = target
-        self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
-
-    def _call(self, coro):
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
-
-    async def _pipe(self, reader, writer) -> None:
-        try:
-            while data := await reader.read(65536):
-                writer.write(data)
-                await writer.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            writer.close()
-
-    async def _accept(self, reader, writer) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
-        self._writers |= {writer, up_writer}
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
-
-    async def _listen(self) -> None:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def _cut(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in self._writers:
-            writer.transport.abort()
-        self._writers.clear()
-
-    def restore(self) -> None:
-        self._call(self._listen())
-
-    def cut(self) -> None:
-        self._call(self._cut())
-
-    async def _close(self) -> None:
-        await self._cut()
-        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in others:
-            task.cancel()
-        await asyncio.gather(*others, return_exceptions=True)
-
-    def close(self) -> None:
-        self._call(self._close())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
 
 
 def test_asterisk_unreachable_past_the_grace_ends_the_call_and_another_engine_calls(
@@ -93,7 +30,7 @@ def test_asterisk_unreachable_past_the_grace_ends_the_call_and_another_engine_ca
            "CALLENGINE_MAX_ATTEMPTS_PER_DAY": "2", "CALLENGINE_RING_TIMEOUT": "6",
            "CALLENGINE_SPEECH": "0"}  # two engines on one lab: no FastAGI port to share
     shift = lab_run.clock.shift
-    relay = AmiRelay(lab.ports.pbx_ami)
+    relay = TcpRelay(lab.ports.pbx_ami)
     relay.restore()
     try:
         with CarrierObserver(lab.ports.carrier_ami) as carrier:

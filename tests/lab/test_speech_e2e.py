@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from callengine.lab.asterisk_conf import CARRIER_RTP_TIMEOUT
 from callengine.speech.audio import pcm_format
 from callengine.store.models import Answer, CallAttempt
 from callengine.store.supervision import Flag
 from tests.lab.conftest import LabRun
+from tests.lab.relay import TcpRelay
 from tests.speech_samples import SpeechSamplesError, answer_clips, default_cache_dir
 
 pytestmark = pytest.mark.lab
@@ -19,6 +21,7 @@ UNCLEAR_FIRST = "+84912000002"  # says something unclear, then no, at the first 
 HANGS_UP_AFTER_SPEAKING = "+84912000003"  # says yes, hangs up before the survey goes on
 BY_KEYS = "+84912000004"
 ENGINE_AWAY = "+84912000005"  # speaks while the engine's FastAGI cannot be reached
+SLOW_REPLY = "+84912000006"  # speaks; the engine's first reply reaches Asterisk late
 QUESTIONS = ("fever", "cough", "breath", "throat", "taste_smell", "fatigue")
 ALL_NO = {q: "no" for q in QUESTIONS}
 # A generous reply timeout: recognition beside another test worker on 2 cores can take longer
@@ -45,11 +48,22 @@ def speech_run(lab, clips, tmp_path_factory):
         HANGS_UP_AFTER_SPEAKING: {"answer_after": 1, "say": [yes], "hang_up": True},
         BY_KEYS: {"answer_after": 1, "keys": ["2", "2", "2", "2", "2", "1"]},
         ENGINE_AWAY: {"answer_after": 1, "say": [yes, no, no, no, no, no]},
+        SLOW_REPLY: {"answer_after": 1, "say": [yes, no, no, no, no, no]},
     }})
     run.call(BY_VOICE, UNCLEAR_FIRST, HANGS_UP_AFTER_SPEAKING, BY_KEYS)
     run.run_until_idle(timeout=300, **SPEECH_ENV)
     run.call(ENGINE_AWAY)  # nothing listens on port 9: every AGI call fails at once
     run.run_until_idle(timeout=300, CALLENGINE_AGI_ADDRESS="127.0.0.1:9", **SPEECH_ENV)
+    # The first recognition's reply held past the carrier's RTP timeout: the line must not
+    # go dead (no audio) while Asterisk waits on the engine.
+    relay = TcpRelay(run.settings().agi_port, hold_first_reply=CARRIER_RTP_TIMEOUT + 4)
+    relay.restore()
+    try:
+        run.call(SLOW_REPLY)
+        run.run_until_idle(timeout=300, CALLENGINE_AGI_ADDRESS=f"127.0.0.1:{relay.port}",
+                           **SPEECH_ENV)
+    finally:
+        relay.close()
     yield run
     run.close()
 
@@ -115,6 +129,14 @@ def test_with_the_engine_unreachable_the_survey_goes_on_and_answers_are_recognis
     assert [a.outcome for a in speech_run.attempts(ENGINE_AWAY)] == ["completed"]
     assert values(speech_run, ENGINE_AWAY) == {**ALL_NO, "fever": "yes"}
     assert {a.key for a in answers(speech_run, ENGINE_AWAY).values()} <= {"1", "2"}
+
+
+def test_a_late_reply_from_the_engine_keeps_the_line_alive_and_the_call_goes_on(speech_run):
+    """Asterisk sends silence while it waits on FastAGI: a carrier that drops calls without
+    audio (here after CARRIER_RTP_TIMEOUT seconds) keeps this one, and the answer counts."""
+    assert [a.outcome for a in speech_run.attempts(SLOW_REPLY)] == ["completed"]
+    assert values(speech_run, SLOW_REPLY) == {**ALL_NO, "fever": "yes"}
+    assert answers(speech_run, SLOW_REPLY)["fever"].source == "speech"
 
 
 def test_a_symptom_said_aloud_reaches_the_supervisors_queue_with_its_recording(speech_run):
