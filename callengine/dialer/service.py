@@ -50,6 +50,7 @@ BATCH = 50
 CLAIM_HOLD = 60.0  # seconds a task whose claim the database refused is left alone
 STALE_CHECK = 60.0  # seconds between looks for stale live attempts of any server
 HEARTBEAT = 5.0  # seconds between heartbeats (at most a third of server_down_grace)
+FACTS_DRAIN = 10.0  # seconds a stopping engine waits for the facts it learnt to be written
 REFUSALS = {
     REFUSED_LIVE_ELSEWHERE: "another server's call to this person is still live in the database",
     REFUSED_LOCKED: "the database was locked by another writer (an import?)",
@@ -92,6 +93,7 @@ class Dialer:
         self._health_warned: set[str | bool] = set()  # endpoints (or True: denied) told once
         self.in_flight: dict[str, InFlight] = {}
         self._events: asyncio.Queue = asyncio.Queue()
+        self._facts: asyncio.Queue = asyncio.Queue()  # (fact, when learnt), to be written
         self._wake = asyncio.Event()
         self._ready = asyncio.Event()
         self._recheck_at: float | None = None
@@ -168,6 +170,7 @@ class Dialer:
         if not self._ready.is_set() and self._ami_down_since is None:
             self._ami_down_since = self.clock.monotonic()  # not connected yet
         helpers = [asyncio.create_task(self._consume_events()),
+                   asyncio.create_task(self._write_facts()),
                    asyncio.create_task(self._sweep(stop))]
         if self.heartbeat is not None:
             helpers.append(asyncio.create_task(self._beat(stop)))
@@ -185,6 +188,7 @@ class Dialer:
                     wait = IDLE_POLL
                 await self._sleep(stop, wait)
         finally:
+            await self._drain_facts()
             for task in helpers:
                 task.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
@@ -387,6 +391,9 @@ class Dialer:
     # --- events --------------------------------------------------------------------------
 
     async def _consume_events(self) -> None:
+        """AMI events into facts as fast as they come. A call's end frees its channel at
+        once, so the next call waits for no database write; the facts go to _write_facts,
+        with the time they were learnt, in the order they happened."""
         while True:
             message = await self._events.get()
             try:
@@ -395,14 +402,44 @@ class Dialer:
                 log.exception("failed to read AMI event %s", message.name)
                 continue
             for fact in facts:
-                await self._apply_safely(fact)
+                self._learnt(fact)
 
-    async def _apply_safely(self, fact) -> None:
+    def _learnt(self, fact) -> None:
+        if isinstance(fact, Finished):
+            self._free_channel(fact.attempt_id)
+        self._facts.put_nowait((fact, self.clock.now()))
+
+    async def _write_facts(self) -> None:
+        while True:
+            fact, learnt = await self._facts.get()
+            try:
+                await self._apply_safely(fact, learnt)
+            finally:
+                self._facts.task_done()
+
+    async def _drain_facts(self) -> None:
+        """On the way out, the facts already learnt are written (a bounded wait)."""
+        try:
+            await asyncio.wait_for(self._facts.join(), FACTS_DRAIN)
+        except TimeoutError:
+            log.warning("%d call fact(s) not written before the engine stopped; the next "
+                        "start reconciles them from Asterisk's CDR", self._facts.qsize())
+
+    def _free_channel(self, attempt_id: str) -> None:
+        """The call is over in Asterisk: its channel may carry the next call now."""
+        flight = self.in_flight.get(attempt_id)
+        if flight is not None and flight.counted:
+            flight.counted = False
+            self.pacers[flight.trunk].finished()
+            self._wake.set()
+
+    async def _apply_safely(self, fact, learnt: datetime | None = None) -> None:
         """Record one fact; a database hiccup is retried, any other error fails the attempt."""
         backoff = Backoff(initial=0.5, cap=30.0)
+        now = learnt or self.clock.now()
         while True:
             try:
-                await self._apply(fact)
+                await self._apply(fact, now)
             except Exception as exc:
                 if not is_transient(exc):
                     await self._fail_attempt(fact.attempt_id, exc,
@@ -418,8 +455,8 @@ class Dialer:
                 log.info("attempt %s: recorded after the database came back", fact.attempt_id)
             return
 
-    async def _apply(self, fact) -> None:
-        now, facts = self.clock.now(), self.db.facts
+    async def _apply(self, fact, now: datetime) -> None:
+        facts = self.db.facts
         if isinstance(fact, Answered):
             await facts.run(self.records.answered, fact.attempt_id, now)
         elif isinstance(fact, AnswerGiven):
@@ -434,7 +471,7 @@ class Dialer:
             await self._finish(fact.attempt_id, Ending(
                 outcome, cause=signals.cause, sip_code=signals.sip_code, detail=detail,
                 stage=signals.stage, answers=fact.answers,
-            ), trunk_fault=oc.is_trunk_fault(signals, outcome))
+            ), trunk_fault=oc.is_trunk_fault(signals, outcome), now=now)
 
     @staticmethod
     def _fallback_detail(signals) -> str | None:
@@ -445,8 +482,10 @@ class Dialer:
             parts.append(f"Reason={signals.originate_reason}")
         return " ".join(parts) or None
 
-    async def _finish(self, attempt_id: str, ending: Ending, *, trunk_fault: bool) -> None:
-        if await self.db.facts.run(self.records.finish, attempt_id, ending, self.clock.now()):
+    async def _finish(self, attempt_id: str, ending: Ending, *, trunk_fault: bool,
+                      now: datetime | None = None) -> None:
+        if await self.db.facts.run(self.records.finish, attempt_id, ending,
+                                   now or self.clock.now()):
             self.metrics.attempt_ended(ending.outcome)
         self._after_finish(attempt_id, trunk_fault=trunk_fault)
 
@@ -536,7 +575,7 @@ class Dialer:
             if attempt.originate_failed and idle > self.settings.attempt_grace:
                 fact = self.tracker.expire(attempt.attempt_id)
                 if fact:
-                    await self._apply_safely(fact)
+                    self._learnt(fact)
             elif idle > overdue + self.settings.attempt_grace:
                 stale = True
         recheck = self._recheck_at is not None and mono >= self._recheck_at

@@ -249,14 +249,16 @@ def test_an_error_while_recording_one_outcome_fails_that_attempt_only(db, tmp_pa
     inject_fault_when_busy(db, faulty)
 
     async def events():
-        consumer = asyncio.create_task(dialer._consume_events())
+        helpers = [asyncio.create_task(dialer._consume_events()),
+                   asyncio.create_task(dialer._write_facts())]
         dialer.on_event(hangup(faulty, 17))
         dialer.on_event(hangup(healthy, 17))
         for _ in range(200):
             if not dialer.in_flight:
                 break
             await asyncio.sleep(0.01)
-        consumer.cancel()
+        for task in helpers:
+            task.cancel()
 
     with caplog.at_level(logging.INFO):
         asyncio.run(events())
