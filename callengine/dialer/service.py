@@ -35,6 +35,7 @@ from callengine.dialer.tracker import (
     AttemptTracker,
     CallbackRequested,
     Finished,
+    Originated,
 )
 from callengine.dialer.trunk_health import DEVICE_EVENT, TrunkHealth, describe
 from callengine.dialer.window import Window
@@ -368,13 +369,14 @@ class Dialer:
                 variables={contract.VAR_ATTEMPT: attempt_id, **self.survey_variables,
                            **({contract.VAR_GREETING: task.greeting} if task.greeting else {})},
             )
-            await self.db.facts.run(self.records.originated, attempt_id, action_id)
         except AmiActionError as exc:
             await self._finish(attempt_id, Ending(
                 oc.FAILED, detail=f"originate refused: {exc}"[:200]), trunk_fault=True)
         except AmiConnectionError:
             # Asterisk may or may not have the call: reconcile decides, never a blind re-send.
             log.warning("attempt %s: AMI lost while originating; will reconcile", attempt_id)
+        else:
+            self._learnt(Originated(attempt_id, action_id))  # written in order, not awaited
 
     async def _fail_attempt(self, attempt_id: str, exc: BaseException, during: str) -> None:
         """End an attempt whose handling raised as failed; the dialer goes on."""
@@ -457,7 +459,9 @@ class Dialer:
 
     async def _apply(self, fact, now: datetime) -> None:
         facts = self.db.facts
-        if isinstance(fact, Answered):
+        if isinstance(fact, Originated):
+            await facts.run(self.records.originated, fact.attempt_id, fact.action_id)
+        elif isinstance(fact, Answered):
             await facts.run(self.records.answered, fact.attempt_id, now)
         elif isinstance(fact, AnswerGiven):
             await facts.run(self.records.save_answers, fact.attempt_id,

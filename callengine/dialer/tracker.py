@@ -29,6 +29,15 @@ class LiveAttempt:
 
 
 @dataclass(frozen=True)
+class Originated:
+    """Asterisk accepted the Originate (the dialer's own fact, written in order with the
+    call's others)."""
+
+    attempt_id: str
+    action_id: str
+
+
+@dataclass(frozen=True)
 class Answered:
     attempt_id: str
 
@@ -57,7 +66,7 @@ class Finished:
     answers: dict[str, str]
 
 
-Fact = Answered | AnswerGiven | CallbackRequested | Finished
+Fact = Originated | Answered | AnswerGiven | CallbackRequested | Finished
 
 
 def _int(value: str | None) -> int | None:

@@ -59,10 +59,11 @@ def test_a_hangup_frees_its_channel_for_the_next_call_before_its_end_is_written(
             ended = s.get(CallAttempt, first)
             assert ended.state == "ended"
             assert ended.ended_at == learnt.replace(tzinfo=None)  # when the hangup was read
+            assert ended.action_id == f"originate-{first}"  # its Originate, written first
         return first, state_when_b_dialled
 
     first, state = asyncio.run(scenario())
-    assert state == "ringing"  # B was dialled while A's end was not yet written
+    assert state == "originating"  # B was dialled while none of A's facts was written yet
     with db.session() as s:
         phones = s.scalars(select(CallAttempt.phone).where(CallAttempt.state != "ended"))
         assert list(phones) == ["+84" + PHONE_B[1:]]
