@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import uuid
@@ -51,6 +52,8 @@ BATCH = 50
 CLAIM_HOLD = 60.0  # seconds a task whose claim the database refused is left alone
 STALE_CHECK = 60.0  # seconds between looks for stale live attempts of any server
 HEARTBEAT = 5.0  # seconds between heartbeats (at most a third of server_down_grace)
+FACTS_YIELD = 0.1  # seconds at most a fact waits while calls are being started
+FACTS_BACKLOG = 200  # facts waiting to be written beyond which they no longer give way
 FACTS_DRAIN = 10.0  # seconds a stopping engine waits for the facts it learnt to be written
 REFUSALS = {
     REFUSED_LIVE_ELSEWHERE: "another server's call to this person is still live in the database",
@@ -95,6 +98,8 @@ class Dialer:
         self.in_flight: dict[str, InFlight] = {}
         self._events: asyncio.Queue = asyncio.Queue()
         self._facts: asyncio.Queue = asyncio.Queue()  # (fact, when learnt), to be written
+        self._not_starting = asyncio.Event()  # set while the loop is not starting calls
+        self._not_starting.set()
         self._wake = asyncio.Event()
         self._ready = asyncio.Event()
         self._recheck_at: float | None = None
@@ -243,17 +248,21 @@ class Dialer:
         inf when the blocked tasks wait for a channel: a finished call wakes the loop.
         """
         soonest = math.inf
-        due = await self.db.claims.run(self.records.due_tasks, day, now, BATCH,
-                                       skip=self._held_tasks())
-        for task in due:
-            if self._paused():
-                break
-            trunk, wait = self._pick_trunk(task)
-            if trunk is None:
-                soonest = min(soonest, wait)
-                continue
-            if not await self._originate(task, trunk, self._carriers_of(trunk, due), day):
-                break  # the database is locked: the rest waits for the next step
+        self._not_starting.clear()
+        try:
+            due = await self.db.claims.run(self.records.due_tasks, day, now, BATCH,
+                                           skip=self._held_tasks())
+            for task in due:
+                if self._paused():
+                    break
+                trunk, wait = self._pick_trunk(task)
+                if trunk is None:
+                    soonest = min(soonest, wait)
+                    continue
+                if not await self._originate(task, trunk, self._carriers_of(trunk, due), day):
+                    break  # the database is locked: the rest waits for the next step
+        finally:
+            self._not_starting.set()
         return soonest
 
     def _carriers_of(self, trunk: Trunk, due: list[DueTask]) -> set[str]:
@@ -412,9 +421,16 @@ class Dialer:
         self._facts.put_nowait((fact, self.clock.now()))
 
     async def _write_facts(self) -> None:
+        """Write the facts in order. Calls being started go first: a fact waits (at most
+        FACTS_YIELD, and not once FACTS_BACKLOG facts wait) while the loop starts calls, so
+        on PostgreSQL the facts lane's thread does not compete with the claims for the
+        interpreter in a burst of hangups."""
         while True:
             fact, learnt = await self._facts.get()
             try:
+                if not self._not_starting.is_set() and self._facts.qsize() < FACTS_BACKLOG:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._not_starting.wait(), FACTS_YIELD)
                 await self._apply_safely(fact, learnt)
             finally:
                 self._facts.task_done()

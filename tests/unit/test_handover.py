@@ -149,3 +149,24 @@ def test_a_job_ends_even_when_nobody_awaits_it_and_errors_reach_the_caller():
     assert asyncio.run(scenario()) == "no such attempt"
     lanes.close()
     assert done == ["written"]
+
+
+def test_facts_give_way_to_calls_being_started_but_are_never_held_back_for_long(db, tmp_path):
+    schedule_call(db, PHONE_A, DAY, NOW)
+    dialer, _ = make_dialer(db, tmp_path)
+
+    async def scenario() -> tuple[str, str]:
+        await dialer._guarded_step()
+        [attempt] = dialer.in_flight
+        writer = asyncio.create_task(dialer._write_facts())
+        dialer._not_starting.clear()  # as if the loop never stopped starting calls
+        dialer._learnt(dialer.tracker.handle(hangup(attempt), dialer.clock.monotonic())[0])
+        await asyncio.sleep(0.02)
+        with db.session() as s:
+            while_starting = s.get(CallAttempt, attempt).state
+        await asyncio.wait_for(dialer._facts.join(), 5)
+        writer.cancel()
+        with db.session() as s:
+            return while_starting, s.get(CallAttempt, attempt).state
+
+    assert asyncio.run(scenario()) == ("originating", "ended")
