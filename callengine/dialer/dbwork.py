@@ -6,9 +6,9 @@ The loop only awaits; every query runs on a worker thread of its own lane:
   before an Originate, the counts and next due time, closing the day, reconcile's reads, and
   the sweeps (expired claim leases, silent servers, stale attempts).
 * ``facts``: the facts of attempts (originated, answered, answers given, callback asked,
-  finished). One worker, first in first out: the loop hands an attempt's facts over in the
-  order they happened, so they are written in that order. A slow finish (it writes flags)
-  never delays a claim, and a burst of claims never delays recording a hangup.
+  finished). One worker, first in first out: the dialer's one fact writer hands them over
+  in the order they happened, so they are written in that order. A slow finish (it writes
+  flags) never delays a claim; the writer lets claims go first in a burst (service.py).
 * ``heartbeat``: this engine's heartbeat row, so neither lane can make it look dead.
 
 One thread per lane keeps the order simple and holds at most three connections per engine.
