@@ -13,6 +13,7 @@ from callengine import audit
 from callengine.audit import AuditFilter
 from callengine.paging import InvalidCursor
 from admin.access import roles_required
+from admin.choices import options
 from admin.context import context
 from admin.forms import AuditFilterForm, whole_number
 
@@ -54,9 +55,10 @@ def _filters(form: AuditFilterForm) -> tuple[AuditFilter, list[str]]:
 def _form() -> AuditFilterForm:
     form = AuditFilterForm(request.args)
     ctx = context()
-    form.user.choices = [("", _("Everyone"))] + [
-        (str(a.id), a.username) for a in ctx.accounts.list_users()]
-    form.action.choices = [("", _("Every action"))] + [(a, a) for a in audit.actions(ctx.db)]
+    form.user.choices = options([("", _("Everyone"))] + [
+        (str(a.id), a.username) for a in ctx.accounts.list_users()])
+    form.action.choices = options([("", _("Every action"))]
+                                  + [(a, a) for a in audit.actions(ctx.db)])
     return form
 
 

@@ -18,6 +18,7 @@ from callengine.labels import OUTCOME_LABELS
 from callengine.paging import InvalidCursor
 from callengine.reports import CallFilters, calls_log
 from admin.access import roles_required
+from admin.choices import options
 from admin.context import context, local_today
 
 bp = Blueprint("calls", __name__, url_prefix="/calls")
@@ -46,7 +47,8 @@ class CallFilterForm(FlaskForm):
     date = StringField(_l("Date"), [Optional(), Length(max=10, message=BAD_DATE)],
                        render_kw={"type": "date"})
     outcome = SelectField(_l("Outcome"), default="", validate_choice=False,
-                          choices=[("", _l("Every outcome"))] + list(OUTCOME_LABELS.items()))
+                          choices=options([("", _l("Every outcome"))]
+                                          + list(OUTCOME_LABELS.items())))
     trunk = SelectField(_l("Trunk"), default="", validate_choice=False)
     district = StringField(_l("District"), [Optional(), Length(max=100)])
     server = StringField(_l("Server"), [Optional(), Length(max=64)])
@@ -80,7 +82,7 @@ def index():
     ctx = context()
     trunks = [t.name for t in ctx.settings.trunks]
     form = CallFilterForm(request.args)
-    form.trunk.choices = [("", _("Every trunk"))] + [(name, name) for name in trunks]
+    form.trunk.choices = options([("", _("Every trunk"))] + [(name, name) for name in trunks])
     today = local_today(ctx.clock.now())
     valid = form.validate()
     filters = form.filters(today, trunks)

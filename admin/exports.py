@@ -19,6 +19,7 @@ from callengine.importer.people_export import ExportFilters, export_people
 from callengine.questionnaire import load_questionnaire
 from callengine.results import export as export_results
 from admin.access import roles_required
+from admin.choices import options
 from admin.context import audit_event, context, local_today
 from admin.downloads import xlsx_download
 from admin.forms import CATEGORY_NAMES, PeopleExportForm, ResultsExportForm
@@ -31,11 +32,11 @@ def _people_form() -> PeopleExportForm:
     form = PeopleExportForm()
     places = districts(context().db)
     everyone = [("", _("All"))]
-    form.category.choices = everyone + [(c, str(CATEGORY_NAMES[c])) for c in CATEGORIES]
-    form.district.choices = everyone + [(d, d) for d in places]
+    form.category.choices = options(everyone + [(c, str(CATEGORY_NAMES[c])) for c in CATEGORIES])
+    form.district.choices = options(everyone + [(d, d) for d in places])
     communes = sorted({c for listed in places.values() for c in listed})
-    form.commune.choices = everyone + [(c, c) for c in communes]
-    form.status.choices = everyone + list(PERSON_STATUS_LABELS.items())
+    form.commune.choices = options(everyone + [(c, c) for c in communes])
+    form.status.choices = options(everyone + list(PERSON_STATUS_LABELS.items()))
     return form
 
 

@@ -49,6 +49,7 @@ from callengine.casework.labels import (
 )
 from callengine.phones import InvalidPhone
 from admin.access import roles_required
+from admin.choices import options
 from admin.context import audit_event, call_window, context, questionnaire
 from admin.forms import whole_number
 from admin.record_links import record_page
@@ -66,15 +67,16 @@ class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField(_l("Status"), choices=[("open", _l("Open")), ("closed", _l("Closed"))],
-                         default="open")
-    kind = SelectField(_l("Type"), choices=[("", _l("Every type"))]
-                       + list(FLAG_KIND_LABELS.items()), default="")
+    status = SelectField(_l("Status"), default="open", choices=options(
+        [("open", _l("Open")), ("closed", _l("Closed"))]))
+    kind = SelectField(_l("Type"), choices=options([("", _l("Every type"))]
+                                                   + list(FLAG_KIND_LABELS.items())),
+                       default="")
     district = StringField(_l("District"), [Length(max=100)])
     commune = StringField(_l("Commune"), [Length(max=100)])
-    age = SelectField(_l("Older than"), default="", choices=[
+    age = SelectField(_l("Older than"), default="", choices=options([
         ("", _l("Any age")), ("1h", _l("1 hour")), ("4h", _l("4 hours")),
-        ("1d", _l("1 day")), ("3d", _l("3 days"))])
+        ("1d", _l("1 day")), ("3d", _l("3 days"))]))
     mine = BooleanField(_l("Assigned to me"))
     urgent = BooleanField(_l("Urgent only"))
 
@@ -97,8 +99,8 @@ class AssignForm(FlaskForm):
 
 class ActForm(FlaskForm):
     version = HiddenField(validators=[InputRequired()])
-    action = SelectField(_l("What was done"), choices=[
-        (code, ACTION_LABELS[code]) for code in ACTIONS])
+    action = SelectField(_l("What was done"), choices=options(
+        (code, ACTION_LABELS[code]) for code in ACTIONS))
     note = TextAreaField(_l("Note"), [Optional(), Length(max=MAX_NOTE)])
     phone = StringField(_l("New phone number (only for “Number corrected”)"),
                         [Optional(), Length(max=40)])

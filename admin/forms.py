@@ -6,10 +6,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import DateField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from callengine.accounts import MAX_PASSWORD, MAX_USERNAME, MIN_PASSWORD
 from callengine.store.accounts import ROLES
+from admin.choices import options
 from admin.i18n import ROLE_NAMES
 
 MAX_ROW_NUMBER = 2**63 - 1  # the largest id or counter a database row holds
@@ -30,8 +32,8 @@ NOT_SAME = _l("The two passwords are not the same.")
 BAD_USERNAME = _l("A user name has 3 to %(count)d printable characters.", count=MAX_USERNAME)
 
 
-def _role_choices() -> list[tuple[str, str]]:
-    return [(role, ROLE_NAMES[role]) for role in ROLES]
+def _role_choices() -> list[SelectChoice]:
+    return options((role, ROLE_NAMES[role]) for role in ROLES)
 
 
 class SignInForm(FlaskForm):

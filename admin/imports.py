@@ -20,6 +20,7 @@ from callengine.importer.limits import UploadRefused
 from callengine.importer.service import UnreadableFiles
 from admin import metrics as admin_metrics
 from admin.access import roles_required
+from admin.choices import options
 from admin.context import actor, audit_event, context, local_today
 from admin.downloads import xlsx_download
 from admin.forms import CATEGORY_NAMES, ActionForm, UploadForm
@@ -69,8 +70,8 @@ def commit_preview(preview_id: str):
 
 def _form() -> UploadForm:
     form = UploadForm(list_date=local_today())
-    form.category.choices = [("", _("From the sheet"))] \
-        + [(c, str(CATEGORY_NAMES[c])) for c in CATEGORIES]
+    form.category.choices = options([("", _("From the sheet"))]
+                                    + [(c, str(CATEGORY_NAMES[c])) for c in CATEGORIES])
     return form
 
 

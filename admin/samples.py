@@ -43,6 +43,7 @@ from callengine.paging import InvalidCursor
 from callengine.phones import InvalidPhone, normalize_phone
 from callengine.store.samples import IMPORT_RESULTS, IMPORT_SAMPLES, KIND_POOLED, RESULT_POSITIVE
 from admin.access import roles_required
+from admin.choices import labels, options
 from admin.context import actor, audit_event, context
 from admin.downloads import xlsx_download
 from admin.forms import whole_number
@@ -64,14 +65,14 @@ class FilterForm(FlaskForm):
         csrf = False
 
     result = SelectField(_l("Result"), default="",
-                         choices=[("", _l("Every result"))] + list(RESULT_FILTERS.items()))
+                         choices=options([("", _l("Every result"))] + list(RESULT_FILTERS.items())))
     day = DateField(_l("Day taken"), [Optional()])
     site = StringField(_l("Site"), [Optional(), Length(max=100)])
 
 
 class SampleForm(FlaskForm):
     code = StringField(_l("Sample code"), [InputRequired(), Length(max=60)])
-    kind = SelectField(_l("Type"), choices=list(SAMPLE_KIND_LABELS.items()))
+    kind = SelectField(_l("Type"), choices=options(SAMPLE_KIND_LABELS.items()))
     taken_at = DateTimeLocalField(_l("Taken at"), [InputRequired()], format="%Y-%m-%dT%H:%M")
     person_id = StringField(_l("Person number (if already known)"), [Optional(),
                                                                       Length(max=19)])
@@ -84,16 +85,16 @@ class SampleForm(FlaskForm):
 
 
 class ResultForm(FlaskForm):
-    result = SelectField(_l("Result"), choices=list(RESULT_LABELS.items()))
+    result = SelectField(_l("Result"), choices=options(RESULT_LABELS.items()))
     ct_value = StringField(_l("Ct value"), [Optional(), Length(max=10)])
     result_at = DateTimeLocalField(_l("Reported at"), [Optional()], format="%Y-%m-%dT%H:%M")
     confirmed = BooleanField(_l("I have checked: this sample is positive"))
 
 
 class UploadForm(FlaskForm):
-    kind = SelectField(_l("Workbook"), choices=[
+    kind = SelectField(_l("Workbook"), choices=options([
         (IMPORT_SAMPLES, _l("Samples (sampling team)")),
-        (IMPORT_RESULTS, _l("Results (laboratory)"))])
+        (IMPORT_RESULTS, _l("Results (laboratory)"))]))
     file = FileField(_l("File (.xlsx, .xls, .csv)"))
 
 
@@ -274,7 +275,7 @@ def _upload_page(form: UploadForm, staged=None, problems=(), status: int = 200):
         counts = [(names.get(k, k), v) for k, v in staged.report.counts.items()]
     return render_template("samples/upload.html", form=form, staged=staged, counts=counts,
                            problems=problems, commit_form=CommitForm(
-                               upload=staged.id if staged else ""), kinds=dict(
+                               upload=staged.id if staged else ""), kinds=labels(
                                form.kind.choices)), status
 
 

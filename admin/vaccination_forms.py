@@ -6,17 +6,19 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from callengine.vaccination.rules import MAX_DOSE_NUMBER
 from callengine.vaccines import load_catalogue
+from admin.choices import options
 from admin.forms import NOT_A_DAY, REQUIRED
 
 MAX_HC1 = 8000  # characters of a pasted certificate (a real one is under 1,000)
 
 
-def product_choices() -> list[tuple[str, str]]:
-    return [(p.code, p.name) for p in load_catalogue().products]
+def product_choices() -> list[SelectChoice]:
+    return options((p.code, p.name) for p in load_catalogue().products)
 
 
 class DoseForm(FlaskForm):

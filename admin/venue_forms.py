@@ -9,12 +9,13 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from callengine.health.venues import KIND_LABELS, MAX_QUERY
+from admin.choices import options
 from admin.forms import REQUIRED
 
 
 class VenueForm(FlaskForm):
     name = StringField(_l("Name"), [DataRequired(REQUIRED), Length(max=200)])
-    kind = SelectField(_l("Type"), choices=list(KIND_LABELS.items()), default="other")
+    kind = SelectField(_l("Type"), choices=options(KIND_LABELS.items()), default="other")
     address = StringField(_l("Address"), [Length(max=300)])
     commune = StringField(_l("Commune"), [Length(max=100)])
     district = StringField(_l("District"), [Length(max=100)])
