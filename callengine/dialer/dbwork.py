@@ -96,7 +96,10 @@ class DbLane:
         future: asyncio.Future = loop.create_future()
 
         def done(result: Any, error: BaseException | None) -> None:
-            loop.call_soon_threadsafe(_settle, future, result, error)
+            try:
+                loop.call_soon_threadsafe(_settle, future, result, error)
+            except RuntimeError:  # the loop has closed: nobody waits for the result
+                pass
 
         self.worker.submit(self.priority, functools.partial(
             self._timed, functools.partial(fn, *args, **kwargs)), done)

@@ -170,3 +170,26 @@ def test_facts_give_way_to_calls_being_started_but_are_never_held_back_for_long(
             return while_starting, s.get(CallAttempt, attempt).state
 
     assert asyncio.run(scenario()) == ("originating", "ended")
+
+
+def test_a_job_that_ends_after_its_event_loop_closed_leaves_the_lane_working():
+    lanes = DbLanes(single=True)
+    started, finish = threading.Event(), threading.Event()
+
+    def slow_write() -> str:
+        started.set()
+        finish.wait(10)
+        return "written"
+
+    async def leave_it_running() -> None:
+        asyncio.ensure_future(lanes.facts.run(slow_write))
+        await asyncio.to_thread(started.wait, 10)
+
+    asyncio.run(leave_it_running())  # the loop closes while the job still runs
+    finish.set()
+
+    async def next_job() -> str:
+        return await asyncio.wait_for(lanes.claims.run(lambda: "next"), 5)
+
+    assert asyncio.run(next_job()) == "next"
+    lanes.close()
