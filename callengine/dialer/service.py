@@ -451,13 +451,12 @@ class Dialer:
             self.pacers[flight.trunk].finished()
             self._wake.set()
 
-    async def _apply_safely(self, fact, learnt: datetime | None = None) -> None:
+    async def _apply_safely(self, fact, learnt: datetime) -> None:
         """Record one fact; a database hiccup is retried, any other error fails the attempt."""
         backoff = Backoff(initial=0.5, cap=30.0)
-        now = learnt or self.clock.now()
         while True:
             try:
-                await self._apply(fact, now)
+                await self._apply(fact, learnt)
             except Exception as exc:
                 if not is_transient(exc):
                     await self._fail_attempt(fact.attempt_id, exc,

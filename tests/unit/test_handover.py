@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from callengine.ami.parser import Message
 from callengine.dialer.dbwork import DbLanes
 from callengine.store.models import CallAttempt
 from callengine.tasks import schedule_call
@@ -20,12 +19,9 @@ from tests.unit.test_dialer_faults import (
     PHONE_A,
     PHONE_B,
     dialled,
+    hangup,
     make_dialer,
 )
-
-
-def hangup(attempt_id: str) -> Message:
-    return Message((("Event", "Hangup"), ("Uniqueid", attempt_id), ("Cause", "16")))
 
 
 def test_a_hangup_frees_its_channel_for_the_next_call_before_its_end_is_written(db, tmp_path):
@@ -43,7 +39,7 @@ def test_a_hangup_frees_its_channel_for_the_next_call_before_its_end_is_written(
 
         reader = asyncio.create_task(dialer._consume_events())  # no writer yet
         learnt = dialer.clock.now()
-        dialer.on_event(hangup(first))
+        dialer.on_event(hangup(first, 16))
         await asyncio.sleep(0.05)
         with db.session() as s:
             state_when_b_dialled = s.get(CallAttempt, first).state
@@ -76,7 +72,7 @@ def test_a_stopping_engine_writes_the_facts_it_has_learnt(db, tmp_path):
     async def scenario() -> str:
         await dialer._guarded_step()
         [attempt] = dialer.in_flight
-        dialer._learnt(dialer.tracker.handle(hangup(attempt), dialer.clock.monotonic())[0])
+        dialer._learnt(dialer.tracker.handle(hangup(attempt, 16), dialer.clock.monotonic())[0])
         writer = asyncio.create_task(dialer._write_facts())
         await dialer._drain_facts()
         writer.cancel()
@@ -160,7 +156,7 @@ def test_facts_give_way_to_calls_being_started_but_are_never_held_back_for_long(
         [attempt] = dialer.in_flight
         writer = asyncio.create_task(dialer._write_facts())
         dialer._not_starting.clear()  # as if the loop never stopped starting calls
-        dialer._learnt(dialer.tracker.handle(hangup(attempt), dialer.clock.monotonic())[0])
+        dialer._learnt(dialer.tracker.handle(hangup(attempt, 16), dialer.clock.monotonic())[0])
         await asyncio.sleep(0.02)
         with db.session() as s:
             while_starting = s.get(CallAttempt, attempt).state
